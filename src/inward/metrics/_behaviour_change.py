@@ -1,0 +1,175 @@
+"""Behavioural change (SPEC §12): does the shifted model predict its new behaviour or its old one?
+
+    result = behaviour_change(m1_objects, mc_objects, mc_meta)
+    result.summary    # per group + "average": acc vs old / vs new with CIs, mode baselines, paired test
+    result.test       # PairedTest on all rows: A = predicting the new behaviour, B = predicting the old
+    result.vs_old, result.vs_new   # scored tables (object_value = old / new value) for further analysis
+
+Inputs use the object/meta table formats of `join_object_meta`: the old model M1's object table, the shifted
+model MC's object table on the same prompts, and MC's hypothetical answers. Only prompts whose property value
+changed between M1 and MC, both compliant, are kept ("only_shifted"). For binary properties the two accuracies
+then sum to 100% when every hypothetical answer is compliant.
+
+Choices, and how they relate to the paper's code:
+
+* Non-compliant hypothetical answers count as incorrect (the paper's stated rule, §6.3). The paper's figure
+  script dropped them instead; ``exclude_noncompliant_meta=True`` reproduces that.
+* The mode baseline uses the per-(task, property) mode, like every other baseline here (§10.2). The paper's
+  plotting code recomputed the mode over each plotted group as a whole (for the average bar: one mode across
+  all tasks and properties pooled), which understates the baseline; ``recompute_mode_per_group=True``
+  reproduces it.
+* ``adjust_entropy=True`` applies `entropy_match` (§13, Fig. 24) with the old behaviour as condition 1. The
+  two conditions then keep different prompts, so the test is an unpaired bootstrap and ``p_mcnemar`` is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from inward.metrics._accuracy import (
+    By,
+    PairedTest,
+    accuracy,
+    by_columns,
+    iter_groups,
+    paired_test,
+    paired_tests,
+)
+from inward.metrics._baselines import mode_baseline
+from inward.metrics._entropy import entropy_match
+from inward.metrics._scoring import (
+    EXCLUDED_PROPERTIES,
+    KEY,
+    compliant_object_rows,
+    is_missing,
+    join_object_meta,
+)
+from inward.metrics._stats import unpaired_bootstrap
+
+
+@dataclass(frozen=True)
+class BehaviourChange:
+    """Result of `behaviour_change`; ``test`` compares predicting the new behaviour (A) with the old (B)."""
+
+    shifted: pd.DataFrame  # key columns, old_value, new_value: prompts whose property value changed
+    vs_old: pd.DataFrame  # scored table: MC's hypothetical answers vs M1's old values
+    vs_new: pd.DataFrame  # scored table: MC's hypothetical answers vs MC's new values
+    summary: pd.DataFrame
+    test: PairedTest | None  # None when entropy-adjusted (rows no longer paired; see summary's "average" row)
+
+
+def shifted_prompts(
+    old_object_df: pd.DataFrame,
+    new_object_df: pd.DataFrame,
+    *,
+    key: Sequence[str] = KEY,
+    exclude_properties: Sequence[str] = EXCLUDED_PROPERTIES,
+) -> pd.DataFrame:
+    """Prompts where both models answered compliantly and the property value differs (after lower/strip)."""
+    old = compliant_object_rows(old_object_df, key)[[*key, "value"]].rename(columns={"value": "old_value"})
+    new = compliant_object_rows(new_object_df, key)[[*key, "value"]].rename(columns={"value": "new_value"})
+    both = old.merge(new, on=list(key), how="inner", validate="one_to_one")
+    both = both[~both["property"].isin(list(exclude_properties))]
+    changed = [
+        o.strip().lower() != n.strip().lower()
+        for o, n in zip(both["old_value"], both["new_value"], strict=True)
+    ]
+    return both[changed].reset_index(drop=True)
+
+
+def _unpaired_summary(
+    vs_new: pd.DataFrame, vs_old: pd.DataFrame, by: By, iterations: int, seed: int
+) -> pd.DataFrame:
+    new_groups = dict((tuple(labels.values()), sub) for labels, sub in iter_groups(vs_new, by, average=True))
+    rows = []
+    for labels, sub_old in iter_groups(vs_old, by, average=True):
+        sub_new = new_groups.get(tuple(labels.values()), vs_new.iloc[:0])
+        k_a, n_a = int(sub_new["correct"].sum()), len(sub_new)
+        k_b, n_b = int(sub_old["correct"].sum()), len(sub_old)
+        lo, hi, p = unpaired_bootstrap(k_a, n_a, k_b, n_b, iterations=iterations, seed=seed)
+        diff = (k_a / n_a if n_a else math.nan) - (k_b / n_b if n_b else math.nan)
+        rows.append(
+            {
+                **labels,
+                "diff": diff,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_bootstrap": p,
+                "a_only": math.nan,
+                "b_only": math.nan,
+                "p_mcnemar": math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def behaviour_change(
+    old_object_df: pd.DataFrame,
+    new_object_df: pd.DataFrame,
+    new_meta_df: pd.DataFrame,
+    by: By = "group",
+    *,
+    key: Sequence[str] = KEY,
+    exclude_noncompliant_meta: bool = False,
+    recompute_mode_per_group: bool = False,
+    adjust_entropy: bool = False,
+    iterations: int = 1000,
+    seed: int = 42,
+) -> BehaviourChange:
+    """Accuracy of the shifted model's hypothetical answers against its old and its new behaviour.
+
+    ``summary`` columns: by-columns, ``n`` (= ``n_old`` and ``n_new`` unless entropy-adjusted), ``acc_old``,
+    ``old_ci_low``/``old_ci_high``, ``acc_new``, ``new_ci_low``/``new_ci_high`` (±1.96·SEM),
+    ``mode_old``/``mode_new`` (mode-baseline accuracies), ``diff`` = acc_new − acc_old with bootstrap
+    ``ci_low``/``ci_high``, ``p_bootstrap`` and ``p_mcnemar``.
+    """
+    shifted = shifted_prompts(old_object_df, new_object_df, key=key)
+    meta = new_meta_df
+    if exclude_noncompliant_meta:
+        m = meta.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
+        comp = m["meta_compliance"] if "meta_compliance" in m.columns else pd.Series(None, index=m.index)
+        meta = meta[
+            [is_missing(c) and isinstance(a, str) for c, a in zip(comp, m["meta_answer"], strict=True)]
+        ]
+    old_obj = shifted[[*key, "old_value"]].rename(columns={"old_value": "value"})
+    new_obj = shifted[[*key, "new_value"]].rename(columns={"new_value": "value"})
+    vs_old = join_object_meta(old_obj, meta, key=key)
+    vs_new = join_object_meta(new_obj, meta, key=key)
+    if adjust_entropy:
+        vs_old, vs_new = entropy_match(vs_old, vs_new, key=key, seed=seed)
+
+    cols = by_columns(by)
+    if not cols:
+        raise ValueError("behaviour_change needs at least one by-column (e.g. 'group')")
+    acc_old = accuracy(vs_old, by, iterations=iterations, seed=seed)
+    acc_new = accuracy(vs_new, by, iterations=iterations, seed=seed)
+    base_old = mode_baseline(vs_old, by, recompute_per_group=recompute_mode_per_group)
+    base_new = mode_baseline(vs_new, by, recompute_per_group=recompute_mode_per_group)
+    if adjust_entropy:
+        tests = _unpaired_summary(vs_new, vs_old, by, iterations, seed)
+    else:
+        tests = paired_tests(vs_new, vs_old, by, key=key, iterations=iterations, seed=seed)
+        tests = tests.drop(columns=["n", "acc_a", "acc_b"])
+
+    summary = acc_old[[*cols, "n", "acc", "ci_low", "ci_high"]].rename(
+        columns={"n": "n_old", "acc": "acc_old", "ci_low": "old_ci_low", "ci_high": "old_ci_high"}
+    )
+    summary = summary.merge(
+        acc_new[[*cols, "n", "acc", "ci_low", "ci_high"]].rename(
+            columns={"n": "n_new", "acc": "acc_new", "ci_low": "new_ci_low", "ci_high": "new_ci_high"}
+        ),
+        on=cols,
+        how="outer",
+        sort=False,
+    )
+    summary = summary.merge(base_old[[*cols, "acc"]].rename(columns={"acc": "mode_old"}), on=cols, how="left")
+    summary = summary.merge(base_new[[*cols, "acc"]].rename(columns={"acc": "mode_new"}), on=cols, how="left")
+    summary = summary.merge(tests, on=cols, how="left")
+    summary.insert(len(cols), "n", summary["n_new"])
+
+    test = None if adjust_entropy else paired_test(vs_new, vs_old, key=key, iterations=iterations, seed=seed)
+    return BehaviourChange(shifted=shifted, vs_old=vs_old, vs_new=vs_new, summary=summary, test=test)

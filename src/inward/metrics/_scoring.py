@@ -1,0 +1,170 @@
+"""Scored tables: join object-level behaviour with hypothetical answers and mark each row correct.
+
+    from inward.metrics import join_object_meta, accuracy
+    scored = join_object_meta(object_df, meta_df)   # one row per (task, item_id, property)
+    accuracy(scored)                                # per reporting group + "average" (micro)
+
+Input formats (plain pandas DataFrames):
+
+* **object table** — the object model's behaviour. Long format, one row per (task, item_id, property) with
+  columns ``task, item_id, property, value`` (``value`` = the property of the cleaned object-level answer, str
+  or None) and optionally ``compliance`` (None = compliant, else the name of the rule that fired) or
+  ``compliant`` (bool). Wide format is accepted too: one row per (task, item_id) with a ``properties``
+  column holding a ``{property: value}`` dict; it is exploded to long format (compliance applies to every
+  property of the row).
+* **meta table** — the hypothetical model's answers, one row per (task, item_id, property) with columns
+  ``task, item_id, property, answer`` (normalised answer, str or None) and ``compliance`` (None or rule name).
+  ``meta_answer`` / ``meta_compliance`` are accepted as column names too.
+
+The **scored table** has columns ``task, item_id, property, group, object_value, meta_answer, meta_compliance,
+correct``. ``group`` is the reporting group (SPEC §4.1 renames: every ``is_either_*``/``among_*`` property →
+``among_options``, every ``matches_*`` property → ``ethical_stance``).
+
+Rules (SPEC §6.3, §10.1): object rows that are non-compliant or have no value are dropped (the prompt is
+excluded); a non-compliant or missing hypothetical answer counts as incorrect; ``identity`` is never reported.
+The join is an inner join: a prompt without a hypothetical answer row is not evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+KEY: tuple[str, ...] = ("task", "item_id", "property")
+SCORED_COLUMNS: tuple[str, ...] = (
+    *KEY,
+    "group",
+    "object_value",
+    "meta_answer",
+    "meta_compliance",
+    "correct",
+)
+EXCLUDED_PROPERTIES: tuple[str, ...] = ("identity",)
+
+
+def reporting_group(prop: str) -> str:
+    """The paper's reporting group of a property (SPEC §4.1 analysis renames)."""
+    if prop.startswith(("is_either_", "among_")):
+        return "among_options"
+    if "matches" in prop or prop == "ethical_stance":
+        return "ethical_stance"
+    if prop == "is_even_direct":  # the paper's "is even" bar is the even/odd form
+        return "is_even"
+    return prop
+
+
+def is_missing(x: Any) -> bool:
+    """None or a pandas missing marker (NaN/NA), which a str column turns None into."""
+    return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
+
+
+def _clean(x: str) -> str:
+    # SPEC §10.1: both sides get lower+strip on top of the §6.1 cleaning before comparison.
+    return x.strip().lower()
+
+
+def score_rows(df: pd.DataFrame) -> pd.Series:
+    """``correct`` for each row: meta_answer == object_value (lower/strip), and the meta answer is compliant.
+
+    A missing meta answer is never correct; a non-compliant one counts as incorrect (SPEC §6.3).
+    """
+    comp = df["meta_compliance"] if "meta_compliance" in df.columns else pd.Series(None, index=df.index)
+    out = [
+        isinstance(m, str) and isinstance(o, str) and is_missing(c) and _clean(m) == _clean(o)
+        for m, o, c in zip(df["meta_answer"], df["object_value"], comp, strict=True)
+    ]
+    return pd.Series(out, index=df.index, dtype=bool, name="correct")
+
+
+def _check_columns(df: pd.DataFrame, needed: Iterable[str], what: str) -> None:
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} lacks columns {missing}; has {list(df.columns)}")
+
+
+def _check_unique(df: pd.DataFrame, key: Sequence[str], what: str) -> None:
+    dup = df.duplicated(list(key), keep=False)
+    if dup.any():
+        example = df.loc[dup, list(key)].iloc[0].to_dict()
+        raise ValueError(
+            f"{what} has {int(dup.sum())} rows with a duplicated key {list(key)}, e.g. {example}"
+        )
+
+
+def object_long(object_df: pd.DataFrame, key: Sequence[str] = KEY) -> pd.DataFrame:
+    """Object table in long format with columns ``*key, value, compliance`` (compliance None = compliant)."""
+    df = object_df.copy()
+    if "property" not in df.columns and "properties" in df.columns:
+        df["property"] = [list(d) for d in df["properties"]]
+        df = df.explode("property", ignore_index=True)
+        df = df[df["property"].notna()]
+        df["value"] = [d.get(p) for d, p in zip(df["properties"], df["property"], strict=True)]
+        df = df.drop(columns=["properties"])
+    if "compliance" not in df.columns:
+        if "compliant" in df.columns:
+            df["compliance"] = [None if ok else "noncompliant" for ok in df["compliant"]]
+        else:
+            df["compliance"] = None
+    _check_columns(df, [*key, "value"], "object table")
+    return df.reset_index(drop=True)
+
+
+def compliant_object_rows(object_df: pd.DataFrame, key: Sequence[str] = KEY) -> pd.DataFrame:
+    """Long-format object rows that are compliant and have a defined property value (SPEC §6.3)."""
+    df = object_long(object_df, key)
+    keep = [is_missing(c) and isinstance(v, str) for c, v in zip(df["compliance"], df["value"], strict=True)]
+    return df[keep].reset_index(drop=True)
+
+
+def _meta_columns(meta_df: pd.DataFrame) -> pd.DataFrame:
+    df = meta_df.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
+    if "meta_compliance" not in df.columns:
+        df["meta_compliance"] = None
+    return df
+
+
+def join_object_meta(
+    object_df: pd.DataFrame,
+    meta_df: pd.DataFrame,
+    *,
+    key: Sequence[str] = KEY,
+    exclude_properties: Sequence[str] = EXCLUDED_PROPERTIES,
+    group_of: Callable[[str], str] = reporting_group,
+) -> pd.DataFrame:
+    """Scored table: compliant object rows with a value, inner-joined with hypothetical answers on ``key``.
+
+    Pass a longer ``key`` (e.g. adding a template column present in both tables) to join on more columns.
+    Raises ValueError when a key repeats in either table (that would double-count rows).
+    """
+    obj = compliant_object_rows(object_df, key)
+    meta = _meta_columns(meta_df)
+    _check_columns(meta, [*key, "meta_answer"], "meta table")
+    _check_unique(obj, key, "object table")
+    _check_unique(meta, key, "meta table")
+    obj = obj[~obj["property"].isin(list(exclude_properties))]
+    merged = obj[[*key, "value"]].merge(
+        meta[[*key, "meta_answer", "meta_compliance"]], on=list(key), how="inner", validate="one_to_one"
+    )
+    merged = merged.rename(columns={"value": "object_value"})
+    merged["group"] = [group_of(p) for p in merged["property"]]
+    # NaN from a str column would read as a non-missing float downstream; keep None as the one missing marker.
+    for col in ("meta_answer", "meta_compliance"):
+        merged[col] = pd.Series(
+            [None if is_missing(x) else x for x in merged[col]], index=merged.index, dtype=object
+        )
+    merged["correct"] = score_rows(merged)
+    extra = [c for c in key if c not in KEY]
+    cols = [*KEY, *extra, *SCORED_COLUMNS[len(KEY) :]]
+    return merged[cols].sort_values(list(key), kind="stable").reset_index(drop=True)
+
+
+def intersect(*dfs: pd.DataFrame, key: Sequence[str] = KEY) -> list[pd.DataFrame]:
+    """Each table restricted to the keys present in all of them (SPEC §10.1, before/after comparisons)."""
+    if not dfs:
+        return []
+    common = dfs[0][list(key)].drop_duplicates()
+    for df in dfs[1:]:
+        common = common.merge(df[list(key)].drop_duplicates(), on=list(key), how="inner")
+    return [df.merge(common, on=list(key), how="inner") for df in dfs]
