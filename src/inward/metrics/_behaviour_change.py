@@ -163,7 +163,7 @@ def behaviour_change(
             columns={"n": "n_new", "acc": "acc_new", "ci_low": "new_ci_low", "ci_high": "new_ci_high"}
         ),
         on=cols,
-        how="outer",
+        how="left",  # both tables hold the same groups (same prompts, or matched histograms)
         sort=False,
     )
     summary = summary.merge(base_old[[*cols, "acc"]].rename(columns={"acc": "mode_old"}), on=cols, how="left")

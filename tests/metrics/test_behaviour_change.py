@@ -1,0 +1,88 @@
+"""Behavioural change (SPEC §12), hand-computed."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from inward.metrics import behaviour_change
+
+COLS = ["task", "item_id", "property", "value", "compliance"]
+# (item, property, old value, new value, new-model hypothetical answer, its compliance)
+CASES = [
+    ("p1", "first_word", "cat", "dog", "dog", None),  # predicts new
+    ("p2", "first_word", "cat", "dog", "cat", None),  # predicts old
+    ("p3", "first_word", "cat", "Cat", "cat", None),  # unchanged after lower/strip: dropped
+    ("p4", "first_word", "bird", "fish", "fish", None),  # predicts new
+    ("p5", "first_word", "bird", None, "bird", None),  # new answer has no value: dropped
+    ("p6", "first_word", "cat", "dog", "sorry", "single_word"),  # non-compliant: wrong for both
+    ("q1", "matches_myopic_reward", "true", "false", "false", None),
+    ("q2", "matches_myopic_reward", "true", "false", "false", None),
+    ("q3", "matches_myopic_reward", "false", "true", "false", None),
+    ("q4", "matches_myopic_reward", "true", "false", "false", None),
+]
+
+
+def tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    task = {"first_word": "animals_long", "matches_myopic_reward": "myopic_reward"}
+    old = pd.DataFrame([(task[p], i, p, o, None) for i, p, o, _, _, _ in CASES], columns=COLS)
+    new = pd.DataFrame([(task[p], i, p, n, None) for i, p, _, n, _, _ in CASES], columns=COLS)
+    meta = pd.DataFrame(
+        [(task[p], i, p, a, c) for i, p, _, _, a, c in CASES],
+        columns=["task", "item_id", "property", "answer", "compliance"],
+    )
+    return old, new, meta
+
+
+def test_only_changed_prompts_and_accuracies_by_hand() -> None:
+    res = behaviour_change(*tables())
+    assert sorted(res.shifted["item_id"]) == ["p1", "p2", "p4", "p6", "q1", "q2", "q3", "q4"]
+    s = res.summary.set_index("group")
+    assert list(s.index) == ["ethical_stance", "first_word", "average"]
+    assert s.loc["first_word", ["n", "acc_old", "acc_new"]].tolist() == [4, 1 / 4, 2 / 4]
+    assert s.loc["ethical_stance", ["n", "acc_old", "acc_new"]].tolist() == [4, 1 / 4, 3 / 4]
+    # binary property, all answers compliant: the two bars sum to 100%
+    assert s.loc["ethical_stance", "acc_old"] + s.loc["ethical_stance", "acc_new"] == pytest.approx(1.0)
+    assert s.loc["average", ["n", "acc_old", "acc_new"]].tolist() == [8, 2 / 8, 5 / 8]
+    assert s.loc["average", "diff"] == pytest.approx(3 / 8)
+    assert s.loc["first_word", "old_ci_low"] < 0.25 < s.loc["first_word", "old_ci_high"]
+
+
+def test_paired_test_between_old_and_new_by_hand() -> None:
+    res = behaviour_change(*tables())
+    assert res.test is not None
+    # new right & old wrong: p1, p4, q1, q2, q4 = 5; old right & new wrong: p2, q3 = 2
+    assert (res.test.n, res.test.a_only, res.test.b_only) == (8, 5, 2)
+    assert res.test.p_mcnemar == pytest.approx(2 * (1 + 7 + 21) / 2**7)
+    assert res.summary.set_index("group").loc["average", "p_mcnemar"] == pytest.approx(res.test.p_mcnemar)
+
+
+def test_mode_baselines_per_task_property_and_the_paper_quirk() -> None:
+    s = behaviour_change(*tables()).summary.set_index("group")
+    # old first_word values cat, cat, bird, cat → 3/4; new dog, dog, fish, dog → 3/4; same for the stance
+    assert s.loc["first_word", ["mode_old", "mode_new"]].tolist() == [0.75, 0.75]
+    assert s.loc["average", ["mode_old", "mode_new"]].tolist() == [0.75, 0.75]
+    quirk = behaviour_change(*tables(), recompute_mode_per_group=True).summary.set_index("group")
+    # one mode over all 8 old values: cat (3) ties true (3) → "cat" → 3/8; new: dog (3) ties false (3) → 3/8
+    assert quirk.loc["average", ["mode_old", "mode_new"]].tolist() == [3 / 8, 3 / 8]
+    assert quirk.loc["first_word", "mode_old"] == 0.75
+
+
+def test_excluding_noncompliant_meta_reproduces_the_figure_script() -> None:
+    s = behaviour_change(*tables(), exclude_noncompliant_meta=True).summary.set_index("group")
+    assert s.loc["first_word", ["n", "acc_old", "acc_new"]].tolist() == [3, 1 / 3, 2 / 3]
+
+
+def test_entropy_adjusted_variant_uses_matched_histograms() -> None:
+    res = behaviour_change(*tables(), adjust_entropy=True)
+    assert res.test is None
+    old_hist = res.vs_old.groupby(["task", "property"])["object_value"].value_counts().sort_index()
+    new_hist = res.vs_new.groupby(["task", "property"])["object_value"].value_counts().sort_index()
+    assert old_hist.tolist() == new_hist.tolist()
+    s = res.summary.set_index("group")
+    # ethical stance: old true×3/false×1, new false×3/true×1 → keep true 1 + false 1 in each
+    assert s.loc["ethical_stance", ["n_old", "n_new"]].tolist() == [2, 2]
+    assert math.isnan(s.loc["average", "p_mcnemar"])
+    assert 0 <= s.loc["average", "p_bootstrap"] <= 1
