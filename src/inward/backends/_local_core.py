@@ -1,0 +1,212 @@
+"""Internals of the local backend shared by generation and exact enumeration (private; use `LocalBackend`).
+
+`LocalModel` wraps a loaded transformers causal LM and its tokenizer: it renders chat prompts to token ids,
+runs forwards while counting the work in `EngineStats`, and edits the KV cache (drop finished rows, trim
+padding columns that no row needs any more).
+
+Numerics that keep answers independent of how prompts are batched:
+* left padding with an explicit attention mask and explicit position ids (a row's first real token is at
+  position 0 whatever its padding), so a padded row computes the same function as the row alone;
+* prompts are bucketed by length before batching, so most batches carry little or no padding;
+* logits are cast to fp32 before any softmax, whatever the model dtype.
+What remains is floating-point reduction order, which differs between batch shapes (see tests/backends).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+from inward.backends.base import Messages
+from inward.errors import UserError
+
+REPLACEMENT_CHAR = "\ufffd"  # what a decoder prints for an incomplete UTF-8 sequence at the end of a prefix
+
+
+@dataclass
+class EngineStats:
+    """Work done by a `LocalBackend` since creation or the last `reset()`; benchmarks report these."""
+
+    forward_passes: int = 0
+    forward_tokens: int = 0  # real tokens pushed through the model (prompt + generated / expanded)
+    padded_tokens: int = 0  # token slots computed, padding included (>= forward_tokens)
+    generated_tokens: int = 0  # tokens sampled by `generate` (EOS included)
+    expanded_nodes: int = 0  # answer prefixes expanded by exact enumeration
+    prompts: int = 0
+    wall_s: float = 0.0  # time spent inside the backend's public calls
+
+    def reset(self) -> None:
+        for name, value in asdict(EngineStats()).items():
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def length_buckets(lengths: Sequence[int], size: int) -> list[list[int]]:
+    """Indices grouped into batches of at most `size`, sorted by length so that padding stays small."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+class LocalModel:
+    """A causal LM + tokenizer on one device, with the few primitives the decode loops need."""
+
+    def __init__(self, model: Any, tokenizer: Any, device: torch.device, stats: EngineStats) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.stats = stats
+        if getattr(tokenizer, "chat_template", None) is None:
+            raise UserError("this model folder has no chat template; use an instruction-tuned (chat) model")
+        self.eos_ids = frozenset(_eos_ids(model, tokenizer))
+        if not self.eos_ids:
+            raise UserError("the model declares no end-of-sequence token; add eos_token_id to its config")
+        pad = tokenizer.pad_token_id
+        # The pad id only fills masked slots, so any valid id will do.
+        self.pad_id: int = int(pad if pad is not None else min(self.eos_ids))
+        self.vocab_size: int = int(model.get_output_embeddings().weight.shape[0])
+        self._dtype: torch.dtype = next(model.parameters()).dtype
+        self._token_text: dict[int, str] = {}
+        # transformers 5 renamed `past_key_values` to `cache` in forward signatures.
+        core = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._cache_kw = "cache" if "cache" in inspect.signature(core.forward).parameters else "past_key_values"
+
+    # --- text <-> ids -------------------------------------------------------------------------------------
+    def encode(self, messages: Messages) -> list[int]:
+        """Token ids of the chat prompt; a final assistant message is continued rather than closed."""
+        cont = bool(messages) and messages[-1].get("role") == "assistant"
+        text = self.tokenizer.apply_chat_template(
+            list(messages), tokenize=False, add_generation_prompt=not cont, continue_final_message=cont
+        )
+        # The template already carries any BOS it wants.
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def decode(self, ids: Sequence[int]) -> str:
+        # No clean-up of tokenization spaces: it would make the text of a prefix depend on later tokens.
+        return str(self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False))
+
+    def token_text(self, token_id: int) -> str:
+        text = self._token_text.get(token_id)
+        if text is None:
+            text = str(self.tokenizer.decode([token_id], clean_up_tokenization_spaces=False))
+            self._token_text[token_id] = text
+        return text
+
+    def top_logprobs(self, logprobs: torch.Tensor, k: int) -> dict[str, float]:
+        """Top-k of one position as text -> log-prob; tokens that decode to the same text are merged."""
+        values, ids = torch.topk(logprobs.float(), min(k, logprobs.shape[-1]))
+        out: dict[str, float] = {}
+        for v, i in zip(values.tolist(), ids.tolist(), strict=True):
+            t = self.token_text(int(i))
+            out[t] = _logaddexp(out[t], v) if t in out else float(v)
+        return out
+
+    # --- forwards -----------------------------------------------------------------------------------------
+    def prefill(self, prompts: Sequence[Sequence[int]]) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
+        """Run left-padded prompts; return fp32 last-position logits [B, V], the cache and the 2-D mask."""
+        width = max(len(p) for p in prompts)
+        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
+        for r, p in enumerate(prompts):
+            ids[r, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
+            mask[r, width - len(p) :] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        logits = self.forward(ids, mask, positions, cache, logits_to_keep=1, real=int(mask.sum()))
+        return logits[:, -1, :].float(), cache, mask
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        positions: torch.Tensor,
+        cache: DynamicCache,
+        *,
+        logits_to_keep: int,
+        real: int,
+    ) -> torch.Tensor:
+        """One forward over `ids` [B, T] on top of `cache` (updated in place); `real` = non-padding tokens."""
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=logits_to_keep,
+            **{self._cache_kw: cache},
+        )
+        self.stats.forward_passes += 1
+        self.stats.forward_tokens += real
+        self.stats.padded_tokens += int(ids.numel())
+        return out.logits
+
+    def additive_mask(self, allowed: torch.Tensor) -> torch.Tensor:
+        """Bool [B, 1, Q, K] "may attend" -> the additive float mask that eager and SDPA attention accept."""
+        blocked = torch.finfo(self._dtype).min
+        zero = torch.zeros((), dtype=self._dtype, device=allowed.device)
+        return torch.where(allowed, zero, torch.full((), blocked, dtype=self._dtype, device=allowed.device))
+
+
+def keep_rows(cache: DynamicCache, rows: torch.Tensor) -> None:
+    """Keep only `rows` (batch indices) of every layer of the cache."""
+    cache.batch_select_indices(rows.to(_cache_device(cache)))
+
+
+def trim_left(cache: DynamicCache, mask: torch.Tensor) -> torch.Tensor:
+    """Drop leading cache columns that every row masks out (padding of rows that have finished)."""
+    if not all(type(layer) is DynamicLayer for layer in cache.layers):
+        return mask  # sliding-window or other layers keep their own bookkeeping
+    nonzero = mask.any(dim=0).nonzero()
+    first = int(nonzero[0]) if len(nonzero) else 0
+    if first == 0:
+        return mask
+    for layer in cache.layers:
+        if layer.is_initialized and layer.keys is not None and layer.keys.numel():
+            layer.keys = layer.keys[:, :, first:, :]
+            layer.values = layer.values[:, :, first:, :]
+    return mask[:, first:]
+
+
+def _cache_device(cache: DynamicCache) -> torch.device:
+    for layer in cache.layers:
+        if layer.is_initialized and layer.keys is not None:
+            return layer.keys.device
+    return torch.device("cpu")
+
+
+def _logaddexp(a: float, b: float) -> float:
+    hi, lo = max(a, b), min(a, b)
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    for source in (getattr(model, "generation_config", None), model.config, tokenizer):
+        value = getattr(source, "eos_token_id", None) if source is not None else None
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(int(v) for v in value)
+    return ids
+
+
+@contextmanager
+def timed(stats: EngineStats, prompts: int) -> Iterator[None]:
+    """Count one public call: wall time and prompts."""
+    start = time.perf_counter()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        stats.wall_s += time.perf_counter() - start
+        stats.prompts += prompts
