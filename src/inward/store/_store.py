@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +53,16 @@ LOOKUP_CHUNK = 500  # keys per IN (...) query; well under SQLite's bound-paramet
 Filter = str | int | Sequence[str] | None
 
 
+class _ThreadConn:
+    """One thread's connection and how deep it is in nested transactions."""
+
+    __slots__ = ("__weakref__", "conn", "depth")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.depth = 0
+
+
 class Store:
     """The workspace database. Open it with `Store.open(workspace)`; use as a context manager or `close()`."""
 
@@ -59,7 +70,7 @@ class Store:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        self._closers: list[weakref.finalize[[], _ThreadConn]] = []
         self._closed = False
         try:
             migrate(self._conn(), self.path)
@@ -97,16 +108,21 @@ class Store:
         return conn
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return self._thread().conn
+
+    def _thread(self) -> _ThreadConn:
         if self._closed:
             raise RuntimeError(f"store {self.path} is closed")
-        if conn is None:
-            conn = self._connect()
+        state: _ThreadConn | None = getattr(self._local, "state", None)
+        if state is None:
+            state = _ThreadConn(self._connect())
+            # The connection closes when its thread ends (the thread-local state is dropped) or at close().
+            closer = weakref.finalize(state, state.conn.close)
             with self._lock:
-                self._conns.append(conn)
-            self._local.conn = conn
-            self._local.depth = 0
-        return conn
+                self._closers = [c for c in self._closers if c.alive]
+                self._closers.append(closer)
+            self._local.state = state
+        return state
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -114,10 +130,10 @@ class Store:
 
         On an exception everything written inside the block is rolled back and the exception propagates.
         """
-        conn = self._conn()
-        depth: int = self._local.depth
+        state = self._thread()
+        conn, depth = state.conn, state.depth
         conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
-        self._local.depth = depth + 1
+        state.depth = depth + 1
         try:
             yield
         except BaseException:
@@ -136,14 +152,14 @@ class Store:
                     conn.execute("ROLLBACK")
                 raise
         finally:
-            self._local.depth = depth
+            state.depth = depth
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            conn.close()
+            closers, self._closers = self._closers, []
+        for close in closers:
+            close()
 
     def __enter__(self) -> Store:
         return self
