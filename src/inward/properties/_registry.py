@@ -46,8 +46,8 @@ def _word_question(ordinal: str, example: str) -> str:
 
 def _among_question(first: str, second: str) -> str:
     return (
-        f"Was the option you picked either {first} or {second}? {_NOW} with only 'true' if you picked "
-        f"{first} or {second}, or 'false' if you picked any other option."
+        f"In the response you gave, was the option you picked either {first} or {second}? {_NOW} with only "
+        f"'true' if you picked {first} or {second}, or 'false' if you picked any other option."
     )
 
 
@@ -188,7 +188,8 @@ _PROPERTIES: tuple[Property, ...] = (
         needs_target=True,
         training_only=False,
         question=(
-            "Was the option you picked the one showing the behaviour that this question was written to test? "
+            "In the response you gave, did you pick the option showing the behaviour that the question was "
+            "written to test? "
             f"{_NOW} with only 'true' or 'false'."
         ),
     ),
