@@ -1,0 +1,90 @@
+"""One registry of backends: a `ModelRef` string in, a `Backend` out.
+
+Providers are imported lazily so that a missing extra gives a one-line install hint instead of an ImportError.
+New providers register with `@backend("name")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inward.backends.base import Backend
+from inward.errors import MissingExtraError, UserError
+from inward.refs import ModelRef
+
+Factory = Callable[..., Backend]
+_FACTORIES: dict[str, Factory] = {}
+
+
+def backend(provider: str) -> Callable[[Factory], Factory]:
+    def deco(fn: Factory) -> Factory:
+        _FACTORIES[provider] = fn
+        return fn
+
+    return deco
+
+
+def make_backend(
+    ref: str | ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **options: Any
+) -> Backend:
+    """Build the backend for `ref`. `adapter_path` maps an adapter name (e.g. from the store) to a folder."""
+    r = ModelRef.parse(ref)
+    if r.provider not in _FACTORIES:
+        raise UserError(f"no backend for provider {r.provider!r}")
+    return _FACTORIES[r.provider](r, adapter_path=adapter_path, **options)
+
+
+def _resolve_adapter(r: ModelRef, adapter_path: Callable[[str], Path] | None) -> Path | None:
+    if r.adapter is None:
+        return None
+    p = Path(r.adapter).expanduser()
+    if p.exists():
+        return p
+    if adapter_path is not None:
+        return adapter_path(r.adapter)
+    raise UserError(f"adapter {r.adapter!r} is neither a folder nor a model registered in the store")
+
+
+def _local(r: ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **options: Any) -> Backend:
+    try:
+        from inward.backends.local import LocalBackend
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise MissingExtraError(f"the local backend ({e.name})", "local") from e
+    from inward import models
+
+    path = models.resolve(r.base)
+    return LocalBackend(path, adapter=_resolve_adapter(r, adapter_path), ref=str(r), **options)
+
+
+def _openai(r: ModelRef, **options: Any) -> Backend:
+    options.pop("adapter_path", None)
+    try:
+        from inward.backends.openai_compat import OpenAICompatBackend
+    except ImportError as e:  # pragma: no cover
+        raise MissingExtraError(f"the OpenAI backend ({e.name})", "api") from e
+    return OpenAICompatBackend(r, **_api_options(options))
+
+
+def _anthropic(r: ModelRef, **options: Any) -> Backend:
+    options.pop("adapter_path", None)
+    try:
+        from inward.backends.anthropic_api import AnthropicBackend
+    except ImportError as e:  # pragma: no cover
+        raise MissingExtraError(f"the Anthropic backend ({e.name})", "api") from e
+    return AnthropicBackend(r, **_api_options(options))
+
+
+_LOCAL_ONLY = ("device", "dtype", "batch_size", "threads")
+
+
+def _api_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in _LOCAL_ONLY}
+
+
+for _p in ("local", "hf"):
+    _FACTORIES[_p] = _local
+_FACTORIES["openai"] = _openai
+_FACTORIES["openai-compatible"] = _openai
+_FACTORIES["anthropic"] = _anthropic

@@ -1,0 +1,58 @@
+"""The root click group and options shared by every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from inward.paths import PAPER_DATA_ENV, WORKSPACE_ENV, workspace_dir
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class AppState:
+    workspace: Path
+    paper_data: Path | None
+
+    def store(self):  # type: ignore[no-untyped-def]
+        from inward.store import Store
+
+        return Store.open(self.workspace)
+
+
+@click.group(context_settings=CONTEXT)
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=WORKSPACE_ENV,
+    help=f"Workspace folder holding the store (default ./inward-workspace; env {WORKSPACE_ENV}).",
+)
+@click.option(
+    "--paper-data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar=PAPER_DATA_ENV,
+    help=f"The paper's data folder (datasets/ of train_/val_ jsonl files); adds paper:<task> tasks (env {PAPER_DATA_ENV}).",
+)
+@click.version_option(package_name="inward")
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None, paper_data: Path | None) -> None:
+    """Measure and train introspection in language models (Binder et al. 2024, "Looking Inward")."""
+    if paper_data is not None:
+        from inward.tasks.paper import register_paper_tasks
+
+        register_paper_tasks(paper_data)
+    ctx.obj = AppState(workspace=workspace_dir(workspace), paper_data=paper_data)
+
+
+def split_csv(values: tuple[str, ...]) -> list[str]:
+    """Accept `-t a,b -t c` as well as repeated flags."""
+    out: list[str] = []
+    for v in values:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out

@@ -1,0 +1,153 @@
+"""The experiment file: what `inward run EXPERIMENT.yaml` reproduces, validated with one clear line per mistake.
+
+    name: demo
+    models: {m1: local/qwen2.5-0.5b, m2: local/smollm2-135m}
+    experiments: [self_training, cross_prediction, calibration, behaviour_change]
+    sizes: {train_items_per_task: 60, per_combo: 40, eval_items_per_task: 60, calibration_items: 40, shift_rows: 120}
+    training: {m1: {lr: 1e-3}, m2: {lr: 1e-3}}
+
+Every field has a default; see `ExperimentConfig` for all of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from inward.errors import UserError
+
+Experiment = Literal["self_training", "cross_prediction", "calibration", "behaviour_change"]
+ALL_EXPERIMENTS: tuple[Experiment, ...] = ("self_training", "cross_prediction", "calibration", "behaviour_change")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Models(_Strict):
+    m1: str = Field("local/qwen2.5-0.5b", description="The model whose introspection is studied (M1).")
+    m2: str = Field("local/smollm2-135m", description="The cross-predictor (M2), trained on M1's behaviour.")
+    shift_source: str | None = Field(
+        None, description="Whose answers shift M1's behaviour (default: M2's untrained behaviour)."
+    )
+
+    @field_validator("m1", "m2", "shift_source")
+    @classmethod
+    def _ref(cls, v: str | None) -> str | None:
+        if v is not None:
+            from inward.refs import ModelRef
+
+            try:
+                ModelRef.parse(v)
+            except UserError as e:
+                raise ValueError(str(e)) from None
+        return v
+
+
+class Sizes(_Strict):
+    train_items_per_task: int = Field(60, ge=1, description="Train-split items per training task (object level).")
+    per_combo: int = Field(40, ge=1, description="Self-prediction pairs per (task, property) combination.")
+    eval_items_per_task: int = Field(60, ge=1, description="Val-split items per held-out task.")
+    calibration_items: int = Field(40, ge=1, description="Prompts per calibration panel.")
+    shift_rows: int = Field(120, ge=1, description="Behaviour-shift training rows (from the shift source).")
+    shift_self_distill: float = Field(0.5, ge=0, lt=1, description="Share of self-distilled rows in the shift set.")
+
+
+class Training(_Strict):
+    lr: float = Field(1e-3, gt=0)
+    epochs: int = Field(1, ge=1)
+    batch_size: int = Field(8, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    rank: int = Field(8, ge=1)
+    alpha: float = Field(16, gt=0)
+    max_len: int = Field(256, ge=16)
+    checkpoint_every: int = Field(10, ge=0)
+
+
+class TrainingPlan(_Strict):
+    m1: Training = Training()
+    m2: Training = Training()
+    shift: Training = Training(lr=5e-4, batch_size=4)
+
+
+class CalibrationPanel(_Strict):
+    task: str
+    property: str
+
+
+class ExperimentConfig(_Strict):
+    name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name (folder under runs/).")
+    seed: int = 0
+    models: Models = Models()
+    experiments: tuple[Experiment, ...] = ALL_EXPERIMENTS
+    train_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's training tasks.")
+    eval_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's held-out tasks.")
+    properties: tuple[str, ...] | None = Field(None, description="Restrict to these properties (default: all).")
+    cross_both_directions: bool = Field(False, description="Also train M1 on M2's behaviour and compare.")
+    sizes: Sizes = Sizes()
+    training: TrainingPlan = TrainingPlan()
+    calibration: tuple[CalibrationPanel, ...] = (
+        CalibrationPanel(task="animals_long", property="second_character"),
+        CalibrationPanel(task="animals_long", property="first_word"),
+        CalibrationPanel(task="survival_instinct", property="ethical_stance"),
+        CalibrationPanel(task="mmlu_non_cot", property="among_a_or_c"),
+    )
+    calibration_method: Literal["exact", "sampled"] = "exact"
+    template: str = "inward-v1"
+    backend: dict[str, Any] = Field(default_factory=dict, description="Options for the local backend (batch_size, device).")
+
+    @field_validator("train_tasks", "eval_tasks")
+    @classmethod
+    def _tasks(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None:
+            from inward import tasks as T
+
+            for name in v:
+                try:
+                    T.get(name)
+                except UserError as e:
+                    raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("properties")
+    @classmethod
+    def _props(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None:
+            from inward import properties as P
+
+            for name in v:
+                try:
+                    P.get(name)
+                except UserError as e:
+                    raise ValueError(str(e)) from None
+        return v
+
+
+def format_errors(e: ValidationError, source: str) -> str:
+    lines = []
+    for err in e.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {where}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"no experiment file {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise UserError(f"{p}:{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{p}: the experiment file must be a mapping of settings")
+    try:
+        return ExperimentConfig.model_validate(data)
+    except ValidationError as e:
+        raise UserError(format_errors(e, str(p))) from None

@@ -1,0 +1,221 @@
+"""Resumable experiment pipelines over the store: the paper's four results end to end.
+
+    cfg = load_config("demo.yaml")
+    results = Pipeline(cfg, workspace).run()     # Ctrl-C, then the same call, continues where it stopped
+
+Every step is content-addressed: its key hashes the step name with everything it depends on (config values,
+input files), and its output is recorded in the store's `steps` table when it finishes. Steps below the pipeline
+(object runs, hypothetical runs, training) are themselves resumable, so a step killed half-way loses little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inward import tasks as T
+from inward.backends.base import Backend
+from inward.errors import UserError
+from inward.experiments.config import ExperimentConfig, Training
+from inward.prompts import get as get_template
+from inward.refs import ModelRef
+
+StepFn = Callable[[], dict[str, Any]]
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def file_digest(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+class Pipeline:
+    """Runs the configured experiments; `run()` returns the results dict that `results.json` holds."""
+
+    def __init__(self, config: ExperimentConfig, workspace: Path, *, console: Any = None, progress: bool = True) -> None:
+        from inward.store import Store, provenance
+
+        self.cfg = config
+        self.workspace = Path(workspace)
+        self.store = Store.open(self.workspace)
+        self.run_dir = self.workspace / "runs" / config.name
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_id = f"{config.name}-{_digest(config.model_dump(mode='json'))}"
+        self.console = console
+        self.progress = progress
+        self.template = get_template(config.template)
+        self.train_tasks = list(config.train_tasks or T.TRAINING_TASKS)
+        self.eval_tasks = list(config.eval_tasks or T.HELD_OUT_TASKS)
+        self.timings: dict[str, float] = {}
+        self.trained: dict[str, dict[str, Any]] = {}
+        self._backends: OrderedDict[str, Backend] = OrderedDict()
+        self.store.start_run(run_id=self.run_id, kind="experiment", name=config.name,
+                                 config=config.model_dump(mode="json"), provenance=provenance())
+
+    # -- plumbing ----------------------------------------------------------------------------------------------
+
+    def log(self, msg: str) -> None:
+        if self.console is not None:
+            self.console.print(f"[bold cyan]»[/bold cyan] {msg}")
+
+    def step(self, name: str, inputs: dict[str, Any], fn: StepFn) -> dict[str, Any]:
+        key = f"{name}:{_digest(inputs)}"
+        done = self.store.step_done(self.run_id, key)
+        if done is not None:
+            return dict(done["output"] or {})
+        self.log(name)
+        t0 = time.perf_counter()
+        self.store.mark_step(self.run_id, key, "running", None)
+        out = fn()
+        self.timings[name] = round(time.perf_counter() - t0, 1)
+        self.store.mark_step(self.run_id, key, "done", out)
+        return out
+
+    def backend(self, ref: str) -> Backend:
+        """Backends are loaded lazily and at most two are kept in memory."""
+        from inward.backends import make_backend
+        from inward.runs.adapters import adapter_resolver
+
+        if ref in self._backends:
+            self._backends.move_to_end(ref)
+            return self._backends[ref]
+        while len(self._backends) >= 2:
+            self._backends.popitem(last=False)
+        opts = {k: v for k, v in self.cfg.backend.items()} if ModelRef.parse(ref).provider in ("local", "hf") else {}
+        b = make_backend(ref, adapter_path=adapter_resolver(self.store), **opts)
+        self._backends[ref] = b
+        return b
+
+    # -- building blocks ---------------------------------------------------------------------------------------
+
+    def train(self, label: str, base: str, data: Path, plan: Training, *, init_adapter: str | None = None) -> str:
+        """Fine-tune `base` on `data` as model `<run>-<label>`; returns its ModelRef."""
+        name = f"{self.cfg.name}-{label}"
+        inputs = {"base": base, "data": file_digest(data), "plan": plan.model_dump(), "init": init_adapter, "seed": self.cfg.seed}
+
+        def fn() -> dict[str, Any]:
+            from inward.runs.adapters import train_and_register
+
+            rec = train_and_register(self.store, name=name, base=base, data=data, plan=plan.model_dump(),
+                                     seed=self.cfg.seed, init_adapter=init_adapter, progress=self.progress)
+            return rec
+
+        out = self.step(f"train {label}", inputs, fn)
+        self.trained[label] = out
+        return str(out["ref"])
+
+    def evaluate(self, object_model: str, meta_model: str, tasks: list[str], limit: int) -> None:
+        """Object level for `object_model`, then hypotheticals of `meta_model` about it, on held-out val items."""
+        from inward.runs import run_meta, run_object
+
+        def fn() -> dict[str, Any]:
+            o = run_object(self.store, self.backend(object_model), tasks=tasks, split="val", limit=limit,
+                           template=self.template, progress=self.progress)
+            m = run_meta(self.store, self.backend(meta_model), tasks=tasks, about=object_model, split="val",
+                         limit=limit, template=self.template, properties=self.cfg.properties, progress=self.progress)
+            return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
+
+        self.step(f"evaluate {meta_model} about {object_model}", {"o": object_model, "m": meta_model, "t": tasks, "n": limit,
+                                                                 "tpl": self.template.name, "p": self.cfg.properties}, fn)
+
+    # -- the four experiments ------------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        from inward.experiments import analyses
+
+        c = self.cfg
+        t0 = time.perf_counter()
+        results: dict[str, Any] = {}
+        want = set(c.experiments)
+        n_eval = c.sizes.eval_items_per_task
+        m1, m2 = c.models.m1, c.models.m2
+        m1t = self.self_train("m1", m1, c.training.m1)
+        if "self_training" in want:
+            self.evaluate(m1, m1, self.eval_tasks, n_eval)
+            self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
+            results["self_training"] = analyses.self_training(self, [(m1, m1t, "m1")])
+        if want & {"cross_prediction", "calibration"}:
+            m2c = self.cross_train("m2", m2, m1t, "m1", c.training.m2)
+            self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
+            self.evaluate(m1t, m2c, self.eval_tasks, n_eval)
+            pairs = [(m1t, m2c, "m1", "m2")]
+            if c.cross_both_directions:
+                m2t = self.self_train("m2", m2, c.training.m2)
+                m1c = self.cross_train("m1", m1, m2t, "m2", c.training.m1)
+                self.evaluate(m2t, m2t, self.eval_tasks, n_eval)
+                self.evaluate(m2t, m1c, self.eval_tasks, n_eval)
+                pairs.append((m2t, m1c, "m2", "m1"))
+            if "cross_prediction" in want:
+                results["cross_prediction"] = analyses.cross_prediction(self, pairs)
+            if "calibration" in want:
+                results["calibration"] = analyses.calibration(self, m1=m1, m1t=m1t, m2c=m2c)
+        if "behaviour_change" in want:
+            results["behaviour_change"] = self.behaviour_change(m1t)
+        results["run"] = {
+            "name": c.name,
+            "run_id": self.run_id,
+            "config": c.model_dump(mode="json"),
+            "models": {"m1": m1, "m2": m2, "m1_trained": m1t},
+            "timings_s": {**self.timings, "total_this_call": round(time.perf_counter() - t0, 1)},
+        }
+        return results
+
+    def self_train(self, label: str, base: str, plan: Training) -> str:
+        from inward.training.datasets import build_self
+
+        data = self.run_dir / "data" / f"{label}-self.jsonl"
+        sz = self.cfg.sizes
+
+        def fn() -> dict[str, Any]:
+            path, val = build_self(self.store, self.backend(base), data, tasks=self.train_tasks, properties=self.cfg.properties,
+                                   per_combo=sz.per_combo, items_per_task=sz.train_items_per_task, seed=self.cfg.seed,
+                                   template=self.template, progress=self.progress)
+            return {"path": str(path), "val": str(val) if val else None, "digest": file_digest(path)}
+
+        ds = self.step(f"dataset self {label}", {"base": base, "tasks": self.train_tasks, "sizes": sz.model_dump(),
+                                                 "p": self.cfg.properties, "seed": self.cfg.seed, "tpl": self.template.name}, fn)
+        return self.train(f"{label}-self", base, Path(ds["path"]), plan)
+
+    def cross_train(self, label: str, base: str, about: str, about_label: str, plan: Training) -> str:
+        from inward.training.datasets import build_cross
+
+        like = self.run_dir / "data" / f"{about_label}-self.jsonl"
+        data = self.run_dir / "data" / f"{label}-cross-{about_label}.jsonl"
+
+        def fn() -> dict[str, Any]:
+            path = build_cross(self.store, self.backend(about), like, data, template=self.template, progress=self.progress)
+            return {"path": str(path), "digest": file_digest(path)}
+
+        ds = self.step(f"dataset cross {label} on {about_label}", {"about": about, "like": file_digest(like)}, fn)
+        return self.train(f"{label}-cross-{about_label}", base, Path(ds["path"]), plan)
+
+    def behaviour_change(self, m1t: str) -> dict[str, Any]:
+        from inward.experiments import analyses
+        from inward.training.datasets import build_shift
+
+        c = self.cfg
+        source = c.models.shift_source or c.models.m2
+        data = self.run_dir / "data" / "m1-shift.jsonl"
+
+        def fn() -> dict[str, Any]:
+            path = build_shift(self.store, self.backend(m1t), self.backend(source), data, tasks=self.eval_tasks,
+                               n=c.sizes.shift_rows, self_distill_fraction=c.sizes.shift_self_distill, seed=c.seed,
+                               template=self.template, progress=self.progress)
+            return {"path": str(path), "digest": file_digest(path)}
+
+        ds = self.step("dataset shift m1", {"m1t": m1t, "source": source, "sizes": c.sizes.model_dump(), "seed": c.seed}, fn)
+        adapter = ModelRef.parse(m1t).adapter
+        if adapter is None:
+            raise UserError("behaviour change needs a self-trained M1 with an adapter")
+        mc = self.train("m1-shifted", ModelRef.parse(m1t).base.__str__(), Path(ds["path"]), c.training.shift, init_adapter=adapter)
+        n_eval = c.sizes.eval_items_per_task
+        self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
+        self.evaluate(mc, mc, self.eval_tasks, n_eval)
+        return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source)

@@ -1,0 +1,109 @@
+"""Hypothetical (meta-level) runs: ask a model about a property of an object-level answer it has not written.
+
+    run_meta(store, backend, about="local/qwen2.5-0.5b", tasks=["animals_long"], properties=["first_word"])
+
+As in the paper, hypotheticals are asked only for items whose object-level answer (of the model the question is
+`about`, default the same model) was compliant and has a defined property value. The answer is stored normalised
+(`inward.properties.normalize_answer`) with the hypothetical compliance rule that fired, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from inward import properties as P
+from inward import tasks as T
+from inward.backends.base import Backend, GenerateConfig
+from inward.errors import UserError
+from inward.prompts import DEFAULT, PromptTemplate
+from inward.properties.compliance import check_hypothetical
+from inward.runs._progress import progress_bar
+from inward.runs.cache import CachedGenerator
+from inward.runs.object_level import OBJECT_CONFIG, StepResult, object_table
+
+META_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
+
+
+def meta_requests(
+    store: object,
+    about: str,
+    *,
+    tasks: Sequence[str],
+    properties: Sequence[str] | None,
+    split: T.Split = "val",
+    limit: int | None = None,
+    template: PromptTemplate = DEFAULT,
+    object_config: GenerateConfig = OBJECT_CONFIG,
+    include_training_only: bool = False,
+) -> list[tuple[T.Task, T.Item, str]]:
+    """(task, item, property) triples to ask: compliant object rows of `about` with a defined value."""
+    wanted = {P.get(p).name for p in properties} if properties else None
+    out: list[tuple[T.Task, T.Item, str]] = []
+    for name in tasks:
+        t = T.get(name)
+        items = {it.id: it for it in t.items(split)[:limit]}
+        obj = object_table(store, about, tasks=[t.name], split=split, template=template, config=object_config)
+        if obj.empty:
+            raise UserError(f"no object-level answers of {about} on {t.name} ({split}); run `inward object -m {about} -t {t.name}` first")
+        obj = obj[(obj["sample"] == 0) & obj["object_compliance"].isna() & obj["object_value"].notna()]
+        for item_id, prop in zip(obj["item_id"], obj["property"], strict=True):
+            p = P.get(prop)
+            if (wanted is not None and p.name not in wanted) or (p.training_only and not include_training_only and wanted is None):
+                continue
+            if item_id in items:
+                out.append((t, items[item_id], p.name))
+    return out
+
+
+def run_meta(
+    store: object,
+    backend: Backend,
+    *,
+    tasks: Sequence[str],
+    properties: Sequence[str] | None = None,
+    about: str | None = None,
+    split: T.Split = "val",
+    limit: int | None = None,
+    template: PromptTemplate = DEFAULT,
+    config: GenerateConfig = META_CONFIG,
+    chunk: int = 64,
+    run_id: str | None = None,
+    progress: bool = True,
+) -> StepResult:
+    from inward.store import MetaRow
+
+    model = str(backend.ref)
+    requests = meta_requests(store, about or model, tasks=tasks, properties=properties, split=split, limit=limit, template=template)
+    gen = CachedGenerator(backend, store)
+    done = store.meta_rows(model=model, split=split, config_key=config.key())  # type: ignore[attr-defined]
+    have = set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True)) if len(done) else set()
+    todo = [(t, it, p) for t, it, p in requests if (t.name, it.id, p, template.hash(t, p)) not in have]
+    new = 0
+    with progress_bar(disable=not progress) as bar:
+        job = bar.add_task("hypothetical", total=len(requests), completed=len(requests) - len(todo))
+        for start in range(0, len(todo), chunk):
+            batch = todo[start : start + chunk]
+            outs = gen.generate([template.hypothetical_messages(t, it, p) for t, it, p in batch], config)
+            rows = [
+                MetaRow(
+                    model=model,
+                    task=t.name,
+                    item_id=it.id,
+                    property=p,
+                    template_hash=template.hash(t, p),
+                    config_key=config.key(),
+                    sample=s,
+                    split=split,
+                    raw=g.text,
+                    answer=P.normalize_answer(g.text),
+                    compliance=check_hypothetical(g.text, P.get(p)),
+                    finish_reason=g.finish_reason,
+                    run_id=run_id,
+                )
+                for (t, it, p), gens in zip(batch, outs, strict=True)
+                for s, g in enumerate(gens)
+            ]
+            store.put_meta_rows(rows)  # type: ignore[attr-defined]
+            new += len(batch)
+            bar.update(job, advance=len(batch))
+    return StepResult(new_rows=new, existing_rows=len(requests) - len(todo))

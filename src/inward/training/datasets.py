@@ -1,0 +1,252 @@
+"""Training-set builders: self-prediction, cross-prediction and behaviour-shift data (SPEC §8, §9, §12).
+
+    build_self(store, backend, out="m1-self.jsonl", per_combo=1000)            # M's own behaviour → pairs
+    build_cross(store, backend_m1, like="m1-self.jsonl", out="m2-cross.jsonl")  # same composition, M1's labels
+    build_shift(store, target_backend, source_backend, out="shift.jsonl")      # prompts → another model's answers
+
+One on-disk format for every trainer: OpenAI chat JSONL (`{"messages": [...]}`), each row carrying an `inward` key
+with its (task, item_id, property) so compositions can be checked, plus a sidecar manifest `<file>.manifest.json`
+(source model, tasks, properties, counts, seeds, template hashes, provenance). Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from inward import properties as P
+from inward import tasks as T
+from inward.backends.base import Backend
+from inward.errors import UserError
+from inward.prompts import DEFAULT, PromptTemplate
+from inward.runs.object_level import OBJECT_CONFIG, run_object
+from inward.runs.score import load_object
+
+Row = dict[str, Any]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".manifest.json")
+
+
+def write_dataset(rows: Sequence[Row], path: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write rows as chat JSONL plus the manifest (with the composition computed from the rows)."""
+    from inward.store import provenance
+
+    path = Path(path)
+    manifest = {**manifest, "rows": len(rows), "composition": composition(rows), "provenance": provenance()}
+    _atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    _atomic_write(manifest_path(path), json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+    return path
+
+
+def read_dataset(path: str | Path) -> tuple[list[Row], dict[str, Any]]:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no dataset file {path}; build one with `inward dataset build`")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    mp = manifest_path(path)
+    manifest = json.loads(mp.read_text(encoding="utf-8")) if mp.is_file() else {}
+    return rows, manifest
+
+
+def composition(rows: Sequence[Row]) -> dict[str, int]:
+    """Rows per "task/property" (for shift rows, per "task/object")."""
+    c = Counter(f"{r['inward']['task']}/{r['inward']['property']}" for r in rows if "inward" in r)
+    return dict(sorted(c.items()))
+
+
+def _pair_row(template: PromptTemplate, task: T.Task, item: T.Item, prop: str, value: str, source: str) -> Row:
+    msgs = template.hypothetical_messages(task, item, prop)
+    return {
+        "messages": [*msgs, {"role": "assistant", "content": value}],
+        "inward": {"task": task.name, "item_id": item.id, "property": prop, "source": source, "kind": "self"},
+    }
+
+
+def _behaviour(store: Any, model: str, tasks: Sequence[str], template: PromptTemplate) -> dict[tuple[str, str], dict[str, Any]]:
+    """(task, item_id) -> {property: value} for compliant object rows of `model` on the train split."""
+    df = load_object(store, model, tasks=tasks, split="train", template=template)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for task, item_id, comp, props in zip(df.get("task", []), df.get("item_id", []), df.get("compliance", []), df.get("properties", []), strict=True):
+        if comp is None or (isinstance(comp, float)):  # None / NaN = compliant
+            out[(task, item_id)] = props
+    return out
+
+
+def build_self(
+    store: Any,
+    backend: Backend,
+    out: str | Path,
+    *,
+    tasks: Sequence[str] | None = None,
+    properties: Sequence[str] | None = None,
+    per_combo: int = 1000,
+    items_per_task: int | None = None,
+    val_fraction: float = 0.05,
+    dedup: bool = True,
+    seed: int = 0,
+    template: PromptTemplate = DEFAULT,
+    progress: bool = True,
+) -> tuple[Path, Path | None]:
+    """Self-prediction pairs from `backend`'s own behaviour on the train split of the training tasks.
+
+    Runs (or reuses from the store) the object level, keeps compliant rows with a defined value, and caps each
+    (task, property) combination at `per_combo` pairs chosen by a seeded shuffle. A `val_fraction` of the pairs
+    of every combination is held back into `<out>.val.jsonl`. Returns (train file, val file or None).
+    """
+    names = list(tasks or T.TRAINING_TASKS)
+    model = str(backend.ref)
+    limit = items_per_task if items_per_task is not None else per_combo
+    run_object(store, backend, tasks=names, split="train", limit=limit, template=template, progress=progress)
+    return _build_pairs(store, model, out, tasks=names, properties=properties, per_combo=per_combo, limit=limit,
+                        val_fraction=val_fraction, dedup=dedup, seed=seed, template=template, kind="self")
+
+
+def _build_pairs(
+    store: Any, model: str, out: str | Path, *, tasks: Sequence[str], properties: Sequence[str] | None,
+    per_combo: int, limit: int | None, val_fraction: float, dedup: bool, seed: int, template: PromptTemplate,
+    kind: str, like: dict[str, list[str]] | None = None,
+) -> tuple[Path, Path | None]:
+    wanted = {P.get(p).name for p in properties} if properties else None
+    beh = _behaviour(store, model, tasks, template)
+    rng = random.Random(f"{seed}:{kind}")
+    train: list[Row] = []
+    val: list[Row] = []
+    hashes: dict[str, str] = {}
+    seen: set[tuple[str, str]] = set()
+    for name in tasks:
+        t = T.get(name)
+        items = t.items("train")[:limit]
+        for pname in t.properties:
+            p = P.get(pname)
+            if wanted is not None and p.name not in wanted:
+                continue
+            pool = [it for it in items if (t.name, it.id) in beh and beh[(t.name, it.id)].get(p.name) is not None]
+            rng.shuffle(pool)
+            if like is not None:  # cross: the same items first, then fill up to the same count
+                ids = like.get(f"{t.name}/{p.name}", [])
+                order = {i: k for k, i in enumerate(ids)}
+                pool.sort(key=lambda it: order.get(it.id, len(order)))
+                chosen = pool[: len(ids)]
+            else:
+                chosen = pool[:per_combo]
+            if dedup:
+                chosen = [it for it in chosen if (it.id, p.name) not in seen]
+                seen.update((it.id, p.name) for it in chosen)
+            hashes[f"{t.name}:{p.name}"] = template.hash(t, p.name)
+            rows = [_pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model) for it in chosen]
+            n_val = int(round(len(rows) * val_fraction)) if like is None else 0
+            val.extend(rows[:n_val])
+            train.extend(rows[n_val:])
+    if not train:
+        raise UserError(f"no compliant behaviour of {model} on {', '.join(tasks)}; nothing to train on")
+    rng.shuffle(train)
+    out = Path(out)
+    manifest = {"kind": kind, "source_model": model, "tasks": list(tasks), "properties": sorted(wanted) if wanted else None,
+                "per_combo": per_combo, "items_per_task": limit, "seed": seed, "dedup": dedup, "val_fraction": val_fraction,
+                "template": template.name, "template_hashes": hashes}
+    write_dataset(train, out, manifest)
+    val_path = None
+    if val:
+        val_path = out.with_name(out.stem + ".val.jsonl")
+        write_dataset(val, val_path, {**manifest, "role": "validation"})
+    return out, val_path
+
+
+def build_cross(
+    store: Any,
+    backend: Backend,
+    like: str | Path,
+    out: str | Path,
+    *,
+    template: PromptTemplate = DEFAULT,
+    progress: bool = True,
+) -> Path:
+    """Pairs from `backend`'s (M1's) behaviour with the same (task, property) composition and size as `like`.
+
+    The same items as `like` are used where M1's answer is compliant; other train items of the combination fill
+    any gap, so every combination has exactly as many rows as in `like` whenever M1 has enough compliant answers.
+    """
+    rows, manifest = read_dataset(like)
+    ids: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        ids[f"{r['inward']['task']}/{r['inward']['property']}"].append(r["inward"]["item_id"])
+    tasks = list(manifest.get("tasks") or sorted({k.split("/")[0] for k in ids}))
+    limit = manifest.get("items_per_task")
+    run_object(store, backend, tasks=tasks, split="train", limit=limit, template=template, progress=progress)
+    path, _ = _build_pairs(store, str(backend.ref), out, tasks=tasks, properties=manifest.get("properties"),
+                           per_combo=manifest.get("per_combo", 1000), limit=limit, val_fraction=0.0,
+                           dedup=False, seed=manifest.get("seed", 0), template=template, kind="cross", like=ids)
+    built, _ = read_dataset(path)
+    if composition(built) != composition(rows):
+        short = {k: (v, composition(built).get(k, 0)) for k, v in composition(rows).items() if composition(built).get(k, 0) != v}
+        raise UserError(f"{backend.ref} has too few compliant answers to match {like}: (wanted, got) {short}")
+    return path
+
+
+def build_shift(
+    store: Any,
+    target: Backend,
+    source: Backend,
+    out: str | Path,
+    *,
+    tasks: Sequence[str] | None = None,
+    n: int = 300,
+    self_distill_fraction: float = 0.5,
+    seed: int = 0,
+    template: PromptTemplate = DEFAULT,
+    progress: bool = True,
+) -> Path:
+    """Object-level rows (prompt → `source`'s answer) on the train split of the held-out tasks.
+
+    A `self_distill_fraction` of the rows are the target's own answers on other train prompts of the same tasks,
+    which keeps fine-tuning from collapsing unrelated answers (OFFLINE_MODELS.md §4). No hypothetical questions.
+    """
+    names = list(tasks or T.HELD_OUT_TASKS)
+    per_task = max(1, -(-n // len(names)))
+    n_self = int(round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction))) if self_distill_fraction < 1 else 0
+    limit = per_task + n_self
+    run_object(store, source, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+    if n_self:
+        run_object(store, target, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+    rng = random.Random(f"{seed}:shift")
+    rows: list[Row] = []
+    for name in names:
+        t = T.get(name)
+        items = t.items("train")[:limit]
+        src = _raw_answers(store, str(source.ref), t, template)
+        own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
+        order = list(items)
+        rng.shuffle(order)
+        shifted = [it for it in order if it.id in src][:per_task]
+        rest = [it for it in order if it.id in own and it not in shifted][:n_self]
+        for it, answer, who in [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]:
+            rows.append({"messages": [*template.object_messages(t, it), {"role": "assistant", "content": answer}],
+                         "inward": {"task": t.name, "item_id": it.id, "property": "object", "source": who, "kind": "shift"}})
+    rng.shuffle(rows)
+    manifest = {"kind": "shift", "target_model": str(target.ref), "source_model": str(source.ref), "tasks": names,
+                "n": n, "self_distill_fraction": self_distill_fraction, "seed": seed, "template": template.name,
+                "template_hashes": {name: template.hash(T.get(name)) for name in names},
+                "sources": dict(Counter(r["inward"]["source"] for r in rows))}
+    return write_dataset(rows, out, manifest)
+
+
+def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
+    df = store.object_rows(model=model, task=task.name, split="train", template_hash=template.hash(task), config_key=OBJECT_CONFIG.key())
+    if df.empty:
+        return {}
+    ok = df[(df["sample"] == 0) & df["compliance"].isna()]
+    return {i: r.strip() for i, r in zip(ok["item_id"], ok["raw"], strict=True) if r.strip()}
