@@ -72,8 +72,8 @@ class Property:
         """Whether `extract(prefix_cleaned)` is already the value of every answer that continues the prefix.
 
         `prefix_cleaned` is `clean(p)` for a raw prefix p of the answer; `finished` says p is the whole
-        answer.
-        A raw prefix must be made of whole characters (decode only complete UTF-8 sequences).
+        answer. A raw prefix must be made of whole characters (decode only complete UTF-8 sequences). Pass
+        the item's `target` for ethical stance to stop early; without it only a finished answer is determined.
         """
         return finished or self._settled(prefix_cleaned, stable_length(prefix_cleaned), target)
 
