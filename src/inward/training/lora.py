@@ -1,0 +1,359 @@
+"""Local LoRA fine-tuning on chat JSONL with answer-only loss (PEFT + accelerate; CPU fp32, CUDA bf16).
+
+    from inward.training import TrainConfig, train_lora
+    result = train_lora("~/.cache/inward/hf/smollm2-135m", "train.jsonl", "runs/m1-self",
+                        TrainConfig(lr=1e-3, epochs=1, checkpoint_every=50))
+    result.adapter_dir   # runs/m1-self/adapter  (PeftModel.from_pretrained(base, result.adapter_dir))
+
+What it does: renders each conversation with the base tokenizer's chat template, so answer tokens are
+exactly the tokens the model emits after the generation prompt (see `encode.py`); trains a LoRA adapter with
+the loss on the answer tokens only, applying the LM head only at those positions (`loss.py`); writes
+``out_dir/adapter`` (PEFT ``save_pretrained``) and ``out_dir/train.json`` (config, loss curve, validation
+loss before/after, speed, provenance).
+
+Resumable: with ``checkpoint_every=N`` a checkpoint (adapter, optimizer, scheduler, RNG, step, data order)
+is written atomically to ``out_dir/checkpoints/`` every N optimizer steps. Calling `train_lora` again with
+the same arguments resumes from the newest checkpoint and ends with the same adapter as an uninterrupted
+run; calling it after it finished returns the recorded result without training.
+
+Multi-GPU (data parallel) with accelerate, from a script that calls `train_lora`::
+
+    accelerate launch --num_processes 4 my_train.py     # or: accelerate launch --multi_gpu ...
+
+Each process takes every world_size-th micro-batch; ``batch_size`` is per process, so one optimizer step
+sees ``batch_size * grad_accum * num_processes`` examples. Only the main process writes files."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import gather_object, set_seed
+
+from inward.errors import UserError
+from inward.training._provenance import provenance
+from inward.training.chat_data import ChatExample, as_examples, examples_digest
+from inward.training.checkpoint import (
+    load_checkpoint,
+    named_trainable_params,
+    rng_state,
+    save_checkpoint,
+)
+from inward.training.config import TrainConfig, TrainResult
+from inward.training.encode import Encoded, collate, encode_example, plan_batches, shard
+from inward.training.loss import AnswerOnlyLoss, mean_loss
+from inward.training.progress import TrainProgress
+
+DataArg = str | os.PathLike[str] | Iterable[ChatExample]
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Passed to `on_step` after every optimizer step (e.g. for logging, or to stop a run in tests)."""
+
+    step: int
+    total_steps: int
+    epoch: int
+    loss: float
+    lr: float
+
+
+def _dtype(config: TrainConfig, device: torch.device) -> torch.dtype:
+    if config.dtype == "auto":
+        return torch.bfloat16 if device.type == "cuda" else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[config.dtype]
+
+
+def _accelerator(config: TrainConfig) -> Accelerator:
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("device='cuda' but no CUDA GPU is visible; use device='cpu' or 'auto'")
+    return Accelerator(cpu=config.device == "cpu")
+
+
+def _split_val(
+    examples: list[ChatExample], val: list[ChatExample] | None, config: TrainConfig
+) -> tuple[list[ChatExample], list[ChatExample]]:
+    if val is not None or config.val_fraction == 0:
+        return examples, val or []
+    order = list(range(len(examples)))
+    random.Random(f"inward-val/{config.seed}").shuffle(order)
+    k = max(1, round(len(examples) * config.val_fraction))
+    held = set(order[:k])
+    return [e for i, e in enumerate(examples) if i not in held], [examples[i] for i in sorted(held)]
+
+
+def _run_digest(
+    base_path: Path, config: TrainConfig, train: list[ChatExample], val: list[ChatExample]
+) -> str:
+    import hashlib
+
+    parts = [str(base_path), config.digest(), examples_digest(train), examples_digest(val)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _load_model(base_path: Path, config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=_dtype(config, device))
+    model.config.use_cache = False
+    lora = LoraConfig(
+        r=config.rank,
+        lora_alpha=config.alpha,
+        lora_dropout=config.dropout,
+        target_modules=list(config.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    set_seed(config.seed)  # the adapter's A matrices are drawn from the torch RNG
+    return tokenizer, get_peft_model(model, lora)
+
+
+def _atomic_dir(final: Path, write: Callable[[Path], object]) -> None:
+    tmp = final.with_name(f".tmp-{final.name}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
+def _finished_result(out_dir: Path, run_digest: str) -> TrainResult | None:
+    path = out_dir / "train.json"
+    if not path.is_file():
+        return None
+    done = TrainResult.model_validate_json(path.read_text())
+    if done.run_digest != run_digest:
+        raise UserError(
+            f"{out_dir} already holds a different training run (other data, base model or settings); "
+            "use another out_dir or delete it"
+        )
+    return done if Path(done.adapter_dir).is_dir() else None
+
+
+def train_lora(
+    base_path: str | os.PathLike[str],
+    data: DataArg,
+    out_dir: str | os.PathLike[str],
+    config: TrainConfig | None = None,
+    *,
+    val_data: DataArg | None = None,
+    progress: bool = True,
+    on_step: Callable[[StepInfo], None] | None = None,
+) -> TrainResult:
+    """Train a LoRA adapter on `data` (chat JSONL path or examples) for the HF model folder `base_path`.
+
+    `val_data` (or `config.val_fraction`) gives a validation set whose answer loss is measured before and
+    after training. Re-running with the same arguments resumes from the newest checkpoint in `out_dir`.
+    """
+    t_call = time.perf_counter()
+    config = config or TrainConfig()
+    base = Path(base_path).expanduser().resolve()
+    if not (base / "config.json").is_file():
+        raise UserError(
+            f"{base} is not a Hugging Face model folder (no config.json); convert or install it first"
+        )
+    out = Path(out_dir).expanduser().resolve()
+    train_ex, val_ex = _split_val(
+        as_examples(data), as_examples(val_data) if val_data is not None else None, config
+    )
+    if not train_ex:
+        raise UserError("no training examples: the data file is empty")
+    digest = _run_digest(base, config, train_ex, val_ex)
+    done = _finished_result(out, digest)
+    if done is not None:
+        return done
+
+    acc = _accelerator(config)
+    tokenizer, model = _load_model(base, config, acc.device)
+    train_enc = [encode_example(tokenizer, e, config.max_len) for e in train_ex]
+    val_enc = [encode_example(tokenizer, e, config.max_len) for e in val_ex]
+    lengths = [len(e.input_ids) for e in train_enc]
+    micro_per_epoch = len(
+        shard(plan_batches(lengths, config.batch_size, 0, 0), acc.process_index, acc.num_processes)
+    )
+    steps_per_epoch = math.ceil(micro_per_epoch / config.grad_accum)
+    total_steps = steps_per_epoch * config.epochs
+
+    from transformers import get_scheduler
+
+    loss_fn = AnswerOnlyLoss(model).to(acc.device)
+    trainable = named_trainable_params(model)
+    optimizer = torch.optim.AdamW(trainable.values(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = get_scheduler(
+        config.lr_scheduler,
+        optimizer,
+        num_warmup_steps=math.ceil(config.warmup_ratio * total_steps),
+        num_training_steps=total_steps,
+    )
+    # The scheduler is stepped by hand once per optimizer step, so it is not handed to accelerate.
+    loss_fn, optimizer = acc.prepare(loss_fn, optimizer)
+
+    ckpt_root = out / "checkpoints"
+    state = load_checkpoint(
+        ckpt_root,
+        digest,
+        trainable=trainable,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        rank=acc.process_index,
+    )
+    start_step = int(state["step"]) if state else 0
+    losses: list[float] = list(state["train_loss"]) if state else []
+    val_batches = [
+        collate(val_enc[s : s + config.batch_size], tokenizer.pad_token_id)
+        for s in range(0, len(val_enc), config.batch_size)
+    ]
+    if state:
+        val_before = state["val_loss_before"]
+    else:
+        val_before = mean_loss(loss_fn, val_batches, acc.device) if val_batches else None
+
+    t_loop = time.perf_counter()
+    seen = 0
+    step = start_step
+    bar = TrainProgress(total_steps, enabled=progress and acc.is_main_process, done=start_step)
+    with bar:
+        for epoch in range(start_step // steps_per_epoch, config.epochs):
+            plan = plan_batches(lengths, config.batch_size, config.seed, epoch, config.group_by_length)
+            if state and state["epoch"] == epoch and plan != state["epoch_data_order"]:
+                raise RuntimeError("the data order of the resumed epoch differs from the checkpoint's")
+            mine = shard(plan, acc.process_index, acc.num_processes)
+            groups = [mine[s : s + config.grad_accum] for s in range(0, len(mine), config.grad_accum)]
+            for group in groups[step - epoch * steps_per_epoch :]:
+                loss = _optimizer_step(
+                    acc, loss_fn, optimizer, scheduler, group, train_enc, tokenizer, config
+                )
+                step += 1
+                n_ex = int(acc.reduce(torch.tensor(sum(map(len, group)), device=acc.device), "sum"))
+                seen += n_ex
+                losses.append(loss)
+                bar.update(loss=loss, examples=n_ex, elapsed=time.perf_counter() - t_loop)
+                if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total_steps:
+                    _checkpoint(
+                        acc,
+                        ckpt_root,
+                        trainable,
+                        optimizer,
+                        scheduler,
+                        digest,
+                        step,
+                        epoch,
+                        losses,
+                        val_before,
+                        plan,
+                    )
+                if on_step is not None:
+                    on_step(StepInfo(step, total_steps, epoch, loss, scheduler.get_last_lr()[0]))
+    train_time = time.perf_counter() - t_loop
+
+    val_after = mean_loss(loss_fn, val_batches, acc.device) if val_batches else None
+    result = TrainResult(
+        adapter_dir=str(out / "adapter"),
+        out_dir=str(out),
+        base_path=str(base),
+        config=config,
+        run_digest=digest,
+        steps=step,
+        n_train=len(train_ex),
+        n_val=len(val_ex),
+        n_truncated=sum(e.truncated for e in train_enc),
+        train_loss=losses,
+        val_loss_before=val_before,
+        val_loss_after=val_after,
+        resumed_from_step=start_step,
+        wall_time_s=0.0,
+        train_time_s=train_time,
+        examples_per_s=seen / train_time if train_time > 0 else 0.0,
+        provenance={
+            **provenance("torch", "transformers", "peft", "accelerate"),
+            "device": str(acc.device),
+            "num_processes": acc.num_processes,
+        },
+    )
+    acc.wait_for_everyone()
+    result.wall_time_s = time.perf_counter() - t_call
+    if acc.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        peft_model = acc.unwrap_model(loss_fn).model
+        _atomic_dir(out / "adapter", peft_model.save_pretrained)
+        tmp = out / "train.json.tmp"
+        tmp.write_text(result.model_dump_json(indent=2))
+        os.replace(tmp, out / "train.json")
+        if not config.keep_checkpoints:
+            shutil.rmtree(ckpt_root, ignore_errors=True)
+    acc.wait_for_everyone()
+    return result
+
+
+def _optimizer_step(
+    acc: Accelerator,
+    loss_fn: torch.nn.Module,
+    optimizer: Any,
+    scheduler: Any,
+    group: Sequence[list[int]],
+    encoded: list[Encoded],
+    tokenizer: Any,
+    config: TrainConfig,
+) -> float:
+    """Forward/backward over the micro-batches of one optimizer step; returns their mean answer loss (averaged
+    over processes). Gradients are synchronised across processes only on the last micro-batch."""
+    loss_fn.train()
+    total = 0.0
+    for j, idx in enumerate(group):
+        batch = {
+            k: v.to(acc.device) for k, v in collate([encoded[i] for i in idx], tokenizer.pad_token_id).items()
+        }
+        sync = j == len(group) - 1
+        with nullcontext() if sync else acc.no_sync(loss_fn):
+            loss_sum, n_tok = loss_fn(**batch)
+            loss = loss_sum / n_tok.clamp(min=1)
+            acc.backward(loss / len(group))
+        total += float(loss.detach())
+    if config.max_grad_norm is not None:
+        acc.clip_grad_norm_(loss_fn.parameters(), config.max_grad_norm)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    mean = torch.tensor(total / len(group), device=acc.device)
+    return float(acc.reduce(mean, "mean"))
+
+
+def _checkpoint(
+    acc: Accelerator,
+    root: Path,
+    trainable: dict[str, torch.nn.Parameter],
+    optimizer: Any,
+    scheduler: Any,
+    digest: str,
+    step: int,
+    epoch: int,
+    losses: list[float],
+    val_before: float | None,
+    plan: list[list[int]],
+) -> None:
+    rngs = gather_object([rng_state()]) if acc.num_processes > 1 else [rng_state()]
+    if acc.is_main_process:
+        state = {
+            "run_digest": digest,
+            "step": step,
+            "epoch": epoch,
+            "train_loss": losses,
+            "val_loss_before": val_before,
+            "epoch_data_order": plan,
+        }
+        save_checkpoint(
+            root, state, trainable=trainable, optimizer=optimizer, scheduler=scheduler, rng_states=rngs
+        )
+    acc.wait_for_everyone()
