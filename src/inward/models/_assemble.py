@@ -83,6 +83,7 @@ def assemble(model: BundledModel, dest: Path, locate: Locator, *, progress: bool
                         out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
+        tmp.chmod(0o644)  # mkstemp makes it private; the cache may be shared (CI)
         digest = h.hexdigest()
         if digest != model.sha256:
             raise UserError(

@@ -85,6 +85,7 @@ def _convert_atomically(model: BundledModel, gguf: Path, folder: Path, *, progre
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=TEMP_SUFFIX, dir=root))
     try:
         _convert.convert(model, gguf, tmp, progress=progress)
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared (CI)
         os.replace(tmp, folder)
     finally:
         if tmp.exists():

@@ -1,7 +1,7 @@
 """Turn a `ModelRef` for local weights into something `from_pretrained` can load.
 
     resolve(ModelRef.parse("local/smollm2-135m"))   # -> Path of the converted fp32 folder (installs it)
-    resolve(ModelRef.parse("hf/./my-model"))        # -> Path("my-model") if that folder exists
+    resolve(ModelRef.parse("hf/./my-model"))        # -> absolute Path of ./my-model if that folder exists
     resolve(ModelRef.parse("hf/Qwen/Qwen2.5-0.5B")) # -> "Qwen/Qwen2.5-0.5B" only with INWARD_ALLOW_HUB=1
 
 The adapter part of a ref is not looked at: this resolves the base weights; adapters live in the store.
@@ -34,7 +34,7 @@ def resolve(ref: ModelRef | str, *, install: bool = True) -> Path | str:
     if ref.provider == "hf":
         path = Path(ref.name).expanduser()
         if path.is_dir():
-            return path
+            return path.resolve()
         if os.environ.get(ALLOW_HUB_ENV) == "1":
             return ref.name
         raise UserError(
