@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def test_run_lifecycle_and_resume(store: Store) -> None:
     with pytest.raises(KeyError):
         store.finish_run("nope")
     with pytest.raises(ValueError, match="status"):
-        store.finish_run("r1", "exploded")
+        store.finish_run("r1", "exploded")  # type: ignore[arg-type]
 
 
 def test_steps_are_resumable(store: Store) -> None:
@@ -117,3 +119,26 @@ def test_two_stores_on_one_file_see_each_other(tmp_path: Path) -> None:
         assert list(b.object_rows().item_id) == ["x"]
         assert b.put_object_rows([row("x"), row("y")]) == 1
         assert len(a.object_rows()) == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_opens_its_own_connection(tmp_path: Path) -> None:
+    # SQLite forbids using a connection in a forked child; the store notices the new pid and reconnects.
+    # (Forking while a transaction is open cannot be made safe by anyone: don't.)
+    store = Store.open(tmp_path)
+    store.put_object_rows([row("parent")])
+    parent_conn = store._conn()
+    ctx = multiprocessing.get_context("fork")
+    reused = ctx.SimpleQueue()
+
+    def child() -> None:
+        store.put_object_rows([row("child")])
+        reused.put(store._conn() is parent_conn)
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    proc.join(timeout=20)
+    assert proc.exitcode == 0
+    assert reused.get() is False
+    assert sorted(store.object_rows().item_id) == ["child", "parent"]
+    store.close()

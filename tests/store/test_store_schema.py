@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,14 @@ def test_reopening_does_not_remigrate(tmp_path: Path) -> None:
         migrate(conn, db, [*MIGRATIONS, count])
     assert calls == [1]
     conn.close()
+
+
+def test_concurrent_first_opens_migrate_once(tmp_path: Path) -> None:
+    # Separate Store objects = separate connections, as separate processes would have.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        stores = list(pool.map(lambda _: Store.open(tmp_path), range(4)))
+    try:
+        assert {s.schema_version for s in stores} == {SCHEMA_VERSION}
+    finally:
+        for s in stores:
+            s.close()

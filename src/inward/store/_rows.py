@@ -20,7 +20,7 @@ RunStatus = Literal["running", "done", "failed"]
 StepStatus = Literal["running", "done", "failed"]
 
 
-def _check_choice(value: str, choices: Any, what: str) -> None:
+def check_choice(value: str, choices: Any, what: str) -> None:
     allowed = get_args(choices)
     if value not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, got {value!r}")
@@ -108,7 +108,7 @@ class DistributionRow:
     created: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.level, Level, "DistributionRow.level")
+        check_choice(self.level, Level, "DistributionRow.level")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +125,7 @@ class RunRecord:
     finished: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.status, RunStatus, "RunRecord.status")
+        check_choice(self.status, RunStatus, "RunRecord.status")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,12 @@ Writes are idempotent on each table's natural key, so re-running a crashed step 
 data tables (calls, object_rows, meta_rows, distributions) keep the first write; runs, steps and models are
 upserted. Every write runs in a transaction (`BEGIN IMMEDIATE`: concurrent writers queue on the busy
 timeout instead of failing). Each thread gets its own connection; several processes may share the database
-(WAL mode).
+(WAL mode). A forked child reconnects on first use; do not fork while a transaction is open.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -37,8 +38,9 @@ from inward.store._rows import (
     ModelRecord,
     ObjectRow,
     RunRecord,
+    RunStatus,
     StepStatus,
-    _check_choice,
+    check_choice,
 )
 from inward.store._schema import SCHEMA_VERSION, TABLES, TableSpec, migrate, user_version
 from inward.store.provenance import provenance as current_provenance
@@ -72,6 +74,7 @@ class Store:
         self._local = threading.local()
         self._closers: list[weakref.finalize[[], _ThreadConn]] = []
         self._closed = False
+        self._pid = os.getpid()
         try:
             migrate(self._conn(), self.path)
         except BaseException:
@@ -96,9 +99,8 @@ class Store:
         try:
             user_version(conn)  # fails here, clearly, when the file is not a SQLite database
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute(
-                "PRAGMA synchronous = NORMAL"
-            )  # WAL + NORMAL: a killed process never corrupts the db
+            # WAL + NORMAL: a killed process never corrupts the database or loses a committed transaction.
+            conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as e:
             conn.close()
@@ -113,6 +115,12 @@ class Store:
     def _thread(self) -> _ThreadConn:
         if self._closed:
             raise RuntimeError(f"store {self.path} is closed")
+        if self._pid != os.getpid():
+            # A forked child must not use its parent's connections (SQLite forbids it): start afresh.
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._local = threading.local()
+            self._closers = []
         state: _ThreadConn | None = getattr(self._local, "state", None)
         if state is None:
             state = _ThreadConn(self._connect())
@@ -193,15 +201,13 @@ class Store:
             f"ON CONFLICT ({', '.join(spec.key)}) {action}"
         )
         stamp = now()
-        params = [
-            tuple(
-                dumps(r[c])
-                if c in spec.json and r[c] is not None
-                else (stamp if c == "created" and r[c] is None else r[c])
-                for c in cols
-            )
-            for r in records
-        ]
+
+        def param(col: str, value: Any) -> Any:
+            if value is None:
+                return stamp if col == "created" else None
+            return dumps(value) if col in spec.json else value
+
+        params = [tuple(param(c, r[c]) for c in cols) for r in records]
         with self.transaction():
             conn = self._conn()
             before = conn.total_changes
@@ -407,8 +413,9 @@ class Store:
         """Insert or update a run record (upsert on run_id; `created` of an existing run is kept)."""
         self._insert(TABLES["runs"], [self._record(run)], upsert=True)
 
-    def finish_run(self, run_id: str, status: str = "done") -> None:
-        _check_choice(status, StepStatus, "run status")
+    def finish_run(self, run_id: str, status: RunStatus = "done") -> None:
+        """Mark a run finished ("done" or "failed") now; KeyError if there is no such run."""
+        check_choice(status, RunStatus, "run status")
         with self.transaction():
             cur = self._conn().execute(
                 "UPDATE runs SET status = ?, finished = ? WHERE run_id = ?", (status, now(), run_id)
@@ -427,7 +434,7 @@ class Store:
         self, run_id: str, step_key: str, status: StepStatus, output: Mapping[str, Any] | None = None
     ) -> None:
         """Record a step's status (and output, when done). The run must exist (see `start_run`)."""
-        _check_choice(status, StepStatus, "step status")
+        check_choice(status, StepStatus, "step status")
         record = {
             "run_id": run_id,
             "step_key": step_key,

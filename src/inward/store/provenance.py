@@ -72,11 +72,12 @@ def package_versions() -> dict[str, str | None]:
 
 def provenance(**extra: Any) -> dict[str, Any]:
     """A JSON-ready record of the software and machine producing an artifact now; merges in `extra`."""
+    git = git_revision()
     record: dict[str, Any] = {
         "inward": inward.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "git": git_revision(),
+        "git": dict(git) if git else None,  # copies: the cached dict must not be mutated by callers
         "packages": dict(package_versions()),
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
