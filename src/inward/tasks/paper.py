@@ -123,6 +123,9 @@ class CheckReport:
         out.append("OK" if self.ok else f"{errors} errors")
         return out
 
+    def render(self) -> str:
+        return "\n".join(self.lines())
+
 
 def _split_name(path: Path) -> tuple[Split, str] | None:
     m = _FILE.match(path.name)
