@@ -199,6 +199,10 @@ def test_install_converts_once_and_reports_each_stage(
     i = info(m.name)
     assert i["status"] == "converted" and i["dtype"] == "float32" and i["hf_path"] == str(folder)
     assert i["hf_size_bytes"] == sum(p.stat().st_size for p in folder.iterdir())
+    # temp files and dirs are created private; the published cache is readable by others (shared CI caches)
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o644}
+    assert Path(i["gguf_path"]).stat().st_mode & 0o777 == 0o644
     assert hidden_leftovers(cache) == []
 
 

@@ -85,7 +85,10 @@ def _convert_atomically(model: BundledModel, gguf: Path, folder: Path, *, progre
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=TEMP_SUFFIX, dir=root))
     try:
         _convert.convert(model, gguf, tmp, progress=progress)
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared (CI)
+        # mkdtemp (and safetensors) make things private; the cache may be shared (CI)
+        tmp.chmod(0o755)
+        for p in tmp.rglob("*"):
+            p.chmod(0o755 if p.is_dir() else 0o644)
         os.replace(tmp, folder)
     finally:
         if tmp.exists():
