@@ -13,24 +13,18 @@ Writes are idempotent on each table's natural key, so re-running a crashed step 
 data tables (calls, object_rows, meta_rows, distributions) keep the first write; runs, steps and models are
 upserted. Every write runs in a transaction (`BEGIN IMMEDIATE`: concurrent writers queue on the busy
 timeout instead of failing). Each thread gets its own connection; several processes may share the database
-(WAL mode). A forked child reconnects on first use; do not fork while a transaction is open.
+(WAL mode). The connection handling lives in `_db.Database`.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from inward.errors import UserError
 from inward.paths import workspace_dir
-from inward.store._codec import dumps, find_secret, loads, now
+from inward.store._codec import find_secret, now
+from inward.store._db import Database, Filter
 from inward.store._rows import (
     CallRow,
     DistributionRow,
@@ -42,44 +36,18 @@ from inward.store._rows import (
     StepStatus,
     check_choice,
 )
-from inward.store._schema import SCHEMA_VERSION, TABLES, TableSpec, migrate, user_version
+from inward.store._schema import TABLES
 from inward.store.provenance import provenance as current_provenance
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DB_NAME = "inward.db"
-BUSY_TIMEOUT_S = 60.0
 LOOKUP_CHUNK = 500  # keys per IN (...) query; well under SQLite's bound-parameter limit
 
-Filter = str | int | Sequence[str] | None
 
-
-class _ThreadConn:
-    """One thread's connection and how deep it is in nested transactions."""
-
-    __slots__ = ("__weakref__", "conn", "depth")
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.depth = 0
-
-
-class Store:
+class Store(Database):
     """The workspace database. Open it with `Store.open(workspace)`; use as a context manager or `close()`."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        self._closers: list[weakref.finalize[[], _ThreadConn]] = []
-        self._closed = False
-        self._pid = os.getpid()
-        try:
-            migrate(self._conn(), self.path)
-        except BaseException:
-            self.close()
-            raise
 
     @classmethod
     def open(cls, workspace: Path | str | None = None) -> Store:
@@ -87,180 +55,6 @@ class Store:
         ws = workspace_dir(workspace)
         ws.mkdir(parents=True, exist_ok=True)
         return cls(ws / DB_NAME)
-
-    # -- connections and transactions ------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves. check_same_thread=False only so that close()
-        # can close every thread's connection; each connection is still used by one thread only.
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        try:
-            user_version(conn)  # fails here, clearly, when the file is not a SQLite database
-            conn.execute("PRAGMA journal_mode = WAL")
-            # WAL + NORMAL: a killed process never corrupts the database or loses a committed transaction.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as e:
-            conn.close()
-            raise UserError(
-                f"{self.path} is not a usable inward database ({e}); move it away or use another --workspace"
-            ) from e
-        return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        return self._thread().conn
-
-    def _thread(self) -> _ThreadConn:
-        if self._closed:
-            raise RuntimeError(f"store {self.path} is closed")
-        if self._pid != os.getpid():
-            # A forked child must not use its parent's connections (SQLite forbids it): start afresh.
-            self._pid = os.getpid()
-            self._lock = threading.Lock()
-            self._local = threading.local()
-            self._closers = []
-        state: _ThreadConn | None = getattr(self._local, "state", None)
-        if state is None:
-            state = _ThreadConn(self._connect())
-            # The connection closes when its thread ends (the thread-local state is dropped) or at close().
-            closer = weakref.finalize(state, state.conn.close)
-            with self._lock:
-                self._closers = [c for c in self._closers if c.alive]
-                self._closers.append(closer)
-            self._local.state = state
-        return state
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes into one transaction on this thread; nested use becomes a savepoint.
-
-        On an exception everything written inside the block is rolled back and the exception propagates.
-        """
-        state = self._thread()
-        conn, depth = state.conn, state.depth
-        conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
-        state.depth = depth + 1
-        try:
-            yield
-        except BaseException:
-            if depth == 0:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            else:
-                conn.execute(f"ROLLBACK TO sp{depth}")
-                conn.execute(f"RELEASE sp{depth}")
-            raise
-        else:
-            try:
-                conn.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
-            except BaseException:
-                if depth == 0 and conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        finally:
-            state.depth = depth
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            closers, self._closers = self._closers, []
-        for close in closers:
-            close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
-
-    @property
-    def schema_version(self) -> int:
-        return user_version(self._conn())
-
-    # -- generic read/write ----------------------------------------------------------------------------------
-
-    def _insert(self, spec: TableSpec, records: Sequence[Mapping[str, Any]], *, upsert: bool = False) -> int:
-        """Insert records (column → Python value); returns how many rows were inserted or changed."""
-        if not records:
-            return 0
-        cols = spec.columns
-        if upsert:
-            updated = [c for c in cols if c not in spec.key and c != "created"]
-            action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updated)
-        else:
-            action = "DO NOTHING"
-        sql = (
-            f"INSERT INTO {spec.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-            f"ON CONFLICT ({', '.join(spec.key)}) {action}"
-        )
-        stamp = now()
-
-        def param(col: str, value: Any) -> Any:
-            if value is None:
-                return stamp if col == "created" else None
-            return dumps(value) if col in spec.json else value
-
-        params = [tuple(param(c, r[c]) for c in cols) for r in records]
-        with self.transaction():
-            conn = self._conn()
-            before = conn.total_changes
-            try:
-                conn.executemany(sql, params)
-            except sqlite3.IntegrityError as e:
-                if "FOREIGN KEY" in str(e):
-                    raise ValueError(
-                        f"{spec.name}: a row names a run_id missing from `runs`; call store.start_run() first"
-                    ) from e
-                raise
-            return conn.total_changes - before
-
-    def _select(self, spec: TableSpec, filters: Mapping[str, Filter]) -> list[dict[str, Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for col, value in filters.items():
-            if value is None:
-                continue
-            if isinstance(value, str | int):
-                clauses.append(f"{col} = ?")
-                params.append(value)
-            else:
-                values = list(value)
-                clauses.append(f"{col} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {', '.join(spec.columns)} FROM {spec.name}{where} ORDER BY {', '.join(spec.key)}"
-        rows = self._conn().execute(sql, params).fetchall()
-        return [
-            {c: (loads(v) if c in spec.json else v) for c, v in zip(spec.columns, row, strict=True)}
-            for row in rows
-        ]
-
-    def _frame(self, table: str, **filters: Filter) -> pd.DataFrame:
-        import pandas as pd  # lazily: the CLI should not pay for pandas unless it reads tables
-
-        spec = TABLES[table]
-        return pd.DataFrame(self._select(spec, filters), columns=list(spec.columns))
-
-    @staticmethod
-    def _record(row: Any) -> dict[str, Any]:
-        return {name: getattr(row, name) for name in row.__dataclass_fields__}
-
-    def tables(self) -> list[str]:
-        """Names of the tables `export()` accepts."""
-        return list(TABLES)
-
-    def export(self, table: str) -> pd.DataFrame:
-        """A whole table as a DataFrame, JSON columns decoded, ordered by its natural key."""
-        if table not in TABLES:
-            raise UserError(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
-        return self._frame(table)
 
     # -- calls: the model-call cache -------------------------------------------------------------------------
 
@@ -469,4 +263,4 @@ class Store:
         return [ModelRecord(**r) for r in self._select(TABLES["models"], {})]
 
 
-__all__ = ["BUSY_TIMEOUT_S", "DB_NAME", "SCHEMA_VERSION", "Store"]
+__all__ = ["DB_NAME", "LOOKUP_CHUNK", "Store"]
