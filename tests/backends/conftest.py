@@ -2,7 +2,8 @@
 
 Everything is built offline in a temp folder in about a second. The lm_head is scaled up so that next-token
 distributions are peaked enough for greedy decoding to be meaningful and sampling tests to have a few
-dominant values, like a real model's.
+dominant values, like a real model's. torch & co. are imported inside the fixtures, so the other tests of
+this directory run without the `local` extra.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
 
 CORPUS = [
     "the cat sat on the mat and looked at the hat",
@@ -30,6 +27,7 @@ CHAT_TEMPLATE = (
 
 
 def build_tiny_model(folder: Path, *, seed: int = 0, head_scale: float = 12.0) -> Path:
+    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -71,6 +69,8 @@ def build_tiny_model(folder: Path, *, seed: int = 0, head_scale: float = 12.0) -
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    for module in ("torch", "transformers", "tokenizers"):
+        pytest.importorskip(module)
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
 
 

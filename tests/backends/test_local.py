@@ -195,7 +195,9 @@ def test_adapter_changes_the_model_and_the_fingerprint(tmp_path: Path, tiny_mode
     got = lm.next_token_logprobs(PROMPTS[:2], top_k=5)
     assert got != tiny.next_token_logprobs(PROMPTS[:2], top_k=5)
     # merged into the fp32 weights, it computes what the unmerged PEFT model computes
-    ref = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tmp_path / "adapter")
+    ref = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(tiny_model_dir), tmp_path / "adapter"
+    )
     ids = torch.tensor([lm._lm.encode(PROMPTS[0])])
     with torch.no_grad():
         want = torch.log_softmax(ref(input_ids=ids).logits[0, -1], -1)
@@ -209,7 +211,7 @@ def test_adapter_changes_the_model_and_the_fingerprint(tmp_path: Path, tiny_mode
 def test_user_errors(tmp_path: Path, tiny_model_dir: Path) -> None:
     from inward.backends.local import LocalBackend
 
-    with pytest.raises(UserError, match="config.json"):
+    with pytest.raises(UserError, match=r"config\.json"):
         LocalBackend(tmp_path)
     with pytest.raises(UserError, match="dtype"):
         LocalBackend(tiny_model_dir, device="cpu", dtype="int3")

@@ -41,7 +41,7 @@ def generate_bucket(
     seeds: Sequence[Sequence[int]] | None,
     config: GenerateConfig,
 ) -> list[list[Generation]]:
-    """Generate for one bucket of tokenized prompts; `seeds[i][j]` seeds sample j of prompt i (None = greedy)."""
+    """Generate for one bucket of prompts; `seeds[i][j]` seeds sample j of prompt i (None: greedy)."""
     per_prompt = len(seeds[0]) if seeds else 1
     rows = [
         _Row(
@@ -117,7 +117,9 @@ def _update(lm: LocalModel, row: _Row, token: int, max_tokens: int) -> None:
         row.finish, row.text = "length", lm.decode(row.tokens)
 
 
-def _choose(logits: torch.Tensor, generators: Sequence[torch.Generator | None], temperature: float) -> list[int]:
+def _choose(
+    logits: torch.Tensor, generators: Sequence[torch.Generator | None], temperature: float
+) -> list[int]:
     if temperature <= 0 or generators[0] is None:
         return [int(t) for t in logits.argmax(dim=-1).tolist()]
     probs = torch.softmax(logits / temperature, dim=-1)

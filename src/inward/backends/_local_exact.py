@@ -18,8 +18,9 @@ How the work stays small:
 
 Accounting: an EOS child ends the answer; its mass goes to `resolve(text, finished=True)`, or to the
 `NONE_KEY` bucket when that is None. So `sum(probs.values()) == covered`. Mass left in prefixes that reach
-`max_tokens` without resolving is not covered (reported as `extra["truncated_mass"]`), nor is the mass of
-prefixes never reached because of `coverage` or `max_branches` (`extra["open_mass"]` and the unexamined tail).
+`max_tokens` without resolving is not covered (`extra["truncated_mass"]`), nor is the mass of prefixes left
+unexpanded (`extra["open_mass"]`) or never looked at (`extra["unexamined_mass"]`) because `coverage` or
+`max_branches` stopped the search: covered + truncated + open + unexamined = 1.
 """
 
 from __future__ import annotations
@@ -58,18 +59,35 @@ class _Tree:
     """Best-first enumeration state of one prompt."""
 
     def __init__(
-        self, lm: LocalModel, resolve: Resolve, coverage: float, max_branches: int, max_tokens: int, width: int
+        self,
+        lm: LocalModel,
+        resolve: Resolve,
+        coverage: float,
+        max_branches: int,
+        max_tokens: int,
+        width: int,
     ) -> None:
         self.lm, self.resolve = lm, resolve
-        self.coverage, self.max_branches, self.max_tokens, self.width = coverage, max_branches, max_tokens, width
+        self.coverage, self.max_branches, self.max_tokens, self.width = (
+            coverage,
+            max_branches,
+            max_tokens,
+            width,
+        )
         self.probs: defaultdict[str, float] = defaultdict(float)
         self.resolved = 0.0
         self.truncated = 0.0
         self.expanded = 0
         self.examined = 0
+        self._children_mass = 0.0  # mass of all children of expanded prefixes (each sums to its parent)
+        self._examined_mass = 0.0  # of which looked at
         self.root = _Node((), 0.0, "")
-        self._cand: list[tuple[float, int, _Node, int]] = []  # (-logp, tie, parent, child rank), not yet looked at
-        self._open: list[tuple[float, int, _Node]] = []  # (-logp, tie, node): unresolved, waiting for expansion
+        self._cand: list[
+            tuple[float, int, _Node, int]
+        ] = []  # (-logp, tie, parent, child rank), not yet looked at
+        self._open: list[
+            tuple[float, int, _Node]
+        ] = []  # (-logp, tie, node): unresolved, waiting for expansion
         self._tie = itertools.count()
         value = resolve("", False)
         if value is not None:  # the value does not depend on the answer at all
@@ -78,10 +96,11 @@ class _Tree:
     def set_children(self, node: _Node, logprobs: torch.Tensor) -> None:
         values, ids = torch.sort(logprobs.float(), descending=True)
         node.child_lp, node.child_ids = values.cpu().numpy(), ids.cpu().numpy()
+        self._children_mass += math.exp(node.logp)
         self._push_candidate(node, 0)
 
     def select(self) -> list[_Node]:
-        """Look at candidates best-first; return the unresolved prefixes worth expanding in the next forward."""
+        """Look at candidates best-first; return the unresolved prefixes to expand in the next forward."""
         chosen: list[_Node] = []
         chosen_mass = 0.0
         while self.resolved < self.coverage and self.examined < MAX_EXAMINED:
@@ -113,6 +132,7 @@ class _Tree:
                 "examined": self.examined,
                 "truncated_mass": self.truncated,
                 "open_mass": sum(math.exp(-neg) for neg, _, _ in self._open),
+                "unexamined_mass": max(0.0, self._children_mass - self._examined_mass),
                 "none_key": NONE_KEY,
             },
         )
@@ -123,6 +143,7 @@ class _Tree:
         token = int(parent.child_ids[rank])
         logp = parent.logp + float(parent.child_lp[rank])
         mass = math.exp(logp)
+        self._examined_mass += mass
         if token in self.lm.eos_ids:
             value = self.resolve(parent.text, True)
             self._add(NONE_KEY if value is None else value, mass)
@@ -183,7 +204,9 @@ def exact_bucket(
             prompt_cols = prompt_cols[keep]
             active = [active[b] for b in still]
             selections = [selections[b] for b in still]
-        ids, positions, mask4 = _tree_inputs(lm, selections, [len(prompts[a]) for a in active], prompt_cols, width_so_far)
+        ids, positions, mask4 = _tree_inputs(
+            lm, selections, [len(prompts[a]) for a in active], prompt_cols, width_so_far
+        )
         n_real = sum(len(nodes) for nodes in selections)
         out = lm.forward(ids, mask4, positions, cache, logits_to_keep=0, real=n_real)
         logprobs = torch.log_softmax(out.float(), dim=-1)
@@ -216,16 +239,20 @@ def _tree_inputs(
     positions = torch.zeros((rows, width), dtype=torch.long)
     allowed = torch.zeros((rows, 1, width, past + width), dtype=torch.bool)
     allowed[:, 0, :, : prompt_cols.shape[1]] = prompt_cols.cpu()[:, None, :]
-    b_idx, q_idx, k_idx = [], [], []
+    b_idx: list[int] = []
+    q_idx: list[int] = []
+    k_idx: list[int] = []
     for b, nodes in enumerate(selections):
-        for j in range(width):
-            b_idx.append(b), q_idx.append(j), k_idx.append(past + j)
+        b_idx += [b] * width
+        q_idx += range(width)
+        k_idx += range(past, past + width)
         for j, node in enumerate(nodes):
             ids[b, j] = node.tokens[-1]
             positions[b, j] = prompt_lengths[b] + len(node.tokens) - 1
             node.slots = (*node.parent_slots, past + j)
-            for s in node.parent_slots:
-                b_idx.append(b), q_idx.append(j), k_idx.append(s)
+            b_idx += [b] * len(node.parent_slots)
+            q_idx += [j] * len(node.parent_slots)
+            k_idx += node.parent_slots
         for j in range(len(nodes), width):
             allowed[b, 0, j, :] = False
     allowed[b_idx, 0, q_idx, k_idx] = True

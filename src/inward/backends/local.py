@@ -74,7 +74,7 @@ class LocalBackend:
         torch.set_num_threads(threads or os.cpu_count() or 1)
 
         tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(
+        model: Any = AutoModelForCausalLM.from_pretrained(
             str(self.path), dtype=_DTYPES[self.dtype], local_files_only=True
         )
         if self.adapter is not None:
@@ -101,8 +101,9 @@ class LocalBackend:
         """`config.n` generations per prompt, in input order.
 
         Greedy when `config.temperature == 0` (the n answers are then copies of one). Otherwise sampling at
-        that temperature, reproducible per (seed, prompt, sample index) whatever the batch. `completion_tokens`
-        counts the EOS token when there is one; `logprobs` are those of the model at temperature 1.
+        that temperature, reproducible per (seed, prompt, sample index) whatever the batch.
+        `completion_tokens` counts the EOS token when there is one; `logprobs` are the model's own
+        (temperature 1).
         """
         if stop_when is not None and len(stop_when) != len(prompts):
             raise ValueError("stop_when needs one entry (or None) per prompt")
@@ -201,14 +202,16 @@ def _with_adapter(model: Any, adapter: Path, *, merge: bool) -> Any:
     from peft import PeftModel
 
     peft_model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
-    # Merging removes the LoRA side-matmuls from every forward; in bf16 it would round the update, so only fp32.
+    # Merging removes the LoRA side-matmuls from every forward; in bf16 it would round the update: fp32 only.
     return peft_model.merge_and_unload() if merge else peft_model
 
 
 def _seeds(config: GenerateConfig, messages: Messages, n: int) -> list[int]:
     key = json.dumps([config.seed, messages], sort_keys=True, ensure_ascii=False)
     base = hashlib.sha256(key.encode()).digest()
-    return [int.from_bytes(hashlib.sha256(base + j.to_bytes(4, "big")).digest()[:8], "big") >> 1 for j in range(n)]
+    return [
+        int.from_bytes(hashlib.sha256(base + j.to_bytes(4, "big")).digest()[:8], "big") >> 1 for j in range(n)
+    ]
 
 
 def _weights_sha(folder: Path) -> str:
