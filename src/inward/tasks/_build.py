@@ -77,5 +77,10 @@ def balanced_letters(n: int, letters: str, rng: random.Random) -> list[str]:
     return out[:n]
 
 
+def with_article(noun: str) -> str:
+    """'an owl', 'a hexagon'."""
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
 def round_down(n: int, multiple: int) -> int:
     return n - n % multiple

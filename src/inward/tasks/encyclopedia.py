@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from inward.tasks._build import Row, Rows, dedupe, seeded, split_off
+from inward.tasks._build import Row, Rows, dedupe, seeded, split_off, with_article
 from inward.tasks.facts import (
     ANIMAL_CLASSES,
     CAPITALS,
@@ -105,10 +105,6 @@ _POLYGON = (
 )
 
 
-def _a(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
-
-
 def sentences() -> Iterator[str]:
     """Every full sentence, in a fixed order."""
     for country, (cap, cont) in CAPITALS.items():
@@ -128,7 +124,7 @@ def sentences() -> Iterator[str]:
             yield _ELEMENT_GROUP.format(group=e.group, **fields)
     for animal, cls in ANIMAL_CLASSES.items():
         for t in _ANIMAL:
-            yield t.format(animal=animal, cls=cls, a_cls=_a(cls))
+            yield t.format(animal=animal, cls=cls, a_cls=with_article(cls))
     for planet, ordinal in zip(PLANETS, ORDINALS, strict=True):
         for t in _PLANET:
             yield t.format(P=planet, ord=ordinal)
@@ -143,7 +139,7 @@ def sentences() -> Iterator[str]:
             yield t.format(unit=unit, q=quantity)
     for poly, n in POLYGONS.items():
         for t in _POLYGON:
-            yield t.format(poly=poly, A_poly=_a(poly).capitalize(), n=n, total=(n - 2) * 180)
+            yield t.format(poly=poly, A_poly=with_article(poly).capitalize(), n=n, total=(n - 2) * 180)
 
 
 def _cut(sentence: str, k: int) -> Row:

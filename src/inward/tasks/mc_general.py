@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from fractions import Fraction
 
+from inward.tasks._build import with_article
 from inward.tasks.facts import (
     CAPITALS,
     CONTINENTS,
@@ -23,10 +24,6 @@ from inward.tasks.facts import (
     SI_UNITS,
 )
 from inward.tasks.multiple_choice import Question, distinct, near_numbers
-
-
-def _article(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _geography() -> Iterator[Question]:
@@ -53,7 +50,7 @@ def _science(rng: random.Random) -> Iterator[Question]:
         yield Question(f"What is the atomic number of {e.name}?", str(e.number), near_numbers(e.number, rng))
         if e.group:
             others = tuple(o.name for o in ELEMENTS if o.group != e.group)
-            yield Question(f"Which of these elements is {_article(e.group)}?", e.name, others)
+            yield Question(f"Which of these elements is {with_article(e.group)}?", e.name, others)
     units, quantities = tuple(SI_UNITS), tuple(SI_UNITS.values())
     for unit, quantity in SI_UNITS.items():
         yield Question(f"What is the SI unit of {quantity}?", unit, units)
@@ -64,7 +61,7 @@ def _science(rng: random.Random) -> Iterator[Question]:
     for poly, n in POLYGONS.items():
         total = (n - 2) * 180
         yield Question(
-            f"What is the sum of the interior angles of {_article(poly)}, in degrees?",
+            f"What is the sum of the interior angles of {with_article(poly)}, in degrees?",
             str(total),
             near_numbers(total, rng, extra=(n * 180, total + 180, total - 180, 360)),
         )

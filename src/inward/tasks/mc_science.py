@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+from inward.tasks._build import with_article
 from inward.tasks.facts import ANIMAL_CLASSES, CARNIVORES, ELEMENTS, HERBIVORES, ORDINALS, PLANETS, POLYGONS
 from inward.tasks.multiple_choice import Question, distinct, near_numbers
 
@@ -192,10 +193,6 @@ _FACTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _NAMES = ("Ada", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hugo", "Isla", "Jun", "Kira", "Leo")
 
 
-def _article(noun: str) -> str:
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
-
-
 def _numeric(
     stem: str, answer: int, rng: random.Random, unit: str = "", extra: tuple[int, ...] = ()
 ) -> Question:
@@ -313,7 +310,7 @@ def _facts_about_nature(rng: random.Random) -> Iterator[Question]:
         members = [a for a, c in ANIMAL_CLASSES.items() if c == cls]
         others = tuple(a for a, c in ANIMAL_CLASSES.items() if c != cls)
         for animal in rng.sample(members, min(6, len(members))):
-            yield Question(f"Which of these animals is {_article(cls)}?", animal, others)
+            yield Question(f"Which of these animals is {with_article(cls)}?", animal, others)
             yield Question(
                 f"A student sorts animals into groups. Which animal belongs in the {cls} group?",
                 animal,
@@ -344,7 +341,7 @@ def _facts_about_nature(rng: random.Random) -> Iterator[Question]:
             yield Question("Which of these elements is a liquid at room temperature?", e.name, solids)
     for poly, n in POLYGONS.items():
         others = tuple(str(k) for k in POLYGONS.values())
-        yield Question(f"How many sides does {_article(poly)} have?", str(n), others)
+        yield Question(f"How many sides does {with_article(poly)} have?", str(n), others)
         yield Question(f"What is the name of a flat shape with {n} straight sides?", poly, tuple(POLYGONS))
 
 

@@ -18,7 +18,6 @@ INWARD_PAPER_DATA.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from inward.errors import UserError
-from inward.tasks._problems import RowProblem
+from inward.tasks._jsonl import RowProblem, json_objects
 from inward.tasks._task import Item, Split, Task
 from inward.tasks.release import ChatMessage, ReleaseLoad, ReleaseRow, canonical_property, load_release
 
@@ -142,20 +141,7 @@ def read_rows(path: Path, dataset: str | None = None) -> tuple[list[PaperRow], l
     def bad(line: int, reason: str, severity: Literal["error", "warning"] = "error") -> None:
         problems.append(RowProblem(name, line, reason, severity))
 
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            bad(number, "not valid UTF-8")
-            continue
-        except json.JSONDecodeError as e:
-            bad(number, f"invalid JSON ({e.msg} at column {e.colno})")
-            continue
-        if not isinstance(obj, dict):
-            bad(number, f"expected a JSON object, got {type(obj).__name__}")
-            continue
+    for number, obj in json_objects(path, name, problems):
         string, target = obj.get("string"), obj.get("target")
         if "string" not in obj:
             bad(number, 'missing "string"')
@@ -212,7 +198,7 @@ def check_dir(directory: str | Path) -> CheckReport:
             problems.insert(
                 0, RowProblem(p.name, 0, f"unknown dataset {dataset!r}; it will not become a task", "warning")
             )
-        lines = sum(1 for raw in p.read_bytes().split(b"\n") if raw.strip())
+        lines = len({r.line for r in rows} | {x.line for x in problems if x.line})
         files.append(FileCheck(p, dataset, split, lines, len(rows), problems))
         strings[(dataset, split)] = {r.string for r in rows}
     if not files:

@@ -11,14 +11,13 @@ release's own.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError
 
 from inward.errors import UserError
-from inward.tasks._problems import RowProblem
+from inward.tasks._jsonl import RowProblem, json_objects
 
 # release / paper-code property name -> canonical property name (names not listed are already canonical)
 PROPERTY_ALIASES: dict[str, str] = {
@@ -105,17 +104,7 @@ def load_release(path: str | Path) -> ReleaseLoad:
     base = Path(path).expanduser()
     for file in _files(base):
         name = str(file.relative_to(base)) if file != base else file.name
-        for number, raw in enumerate(file.read_bytes().split(b"\n"), start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                problems.append(RowProblem(name, number, f"invalid JSON ({e})"))
-                continue
-            if not isinstance(obj, dict):
-                problems.append(RowProblem(name, number, f"expected a JSON object, got {type(obj).__name__}"))
-                continue
+        for number, obj in json_objects(file, name, problems):
             try:
                 rows.append(ReleaseRow.model_validate({**obj, "source": str(file), "line": number}))
             except ValidationError as e:
