@@ -80,6 +80,7 @@ class TrainResult(BaseModel):
     adapter_dir: str = Field(description="PEFT adapter folder (load with PeftModel.from_pretrained).")
     out_dir: str
     base_path: str
+    init_adapter: str | None = Field(default=None, description="Adapter that training started from.")
     config: TrainConfig
     run_digest: str = Field(
         description="Hash of base, data and config; a re-run with the same digest is a no-op."

@@ -25,6 +25,7 @@ sees ``batch_size * grad_accum * num_processes`` examples. Only the main process
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import random
@@ -92,17 +93,31 @@ def _split_val(
     return [e for i, e in enumerate(examples) if i not in held], [examples[i] for i in sorted(held)]
 
 
-def _run_digest(
-    base_path: Path, config: TrainConfig, train: list[ChatExample], val: list[ChatExample]
-) -> str:
-    import hashlib
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
+
+def _run_digest(
+    base_path: Path,
+    init_adapter: Path | None,
+    config: TrainConfig,
+    train: list[ChatExample],
+    val: list[ChatExample],
+) -> str:
     parts = [str(base_path), config.digest(), examples_digest(train), examples_digest(val)]
+    if init_adapter is not None:
+        parts.append(_file_digest(init_adapter / "adapter_model.safetensors"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _load_model(base_path: Path, config: TrainConfig, device: torch.device) -> tuple[Any, Any]:
-    from peft import LoraConfig, get_peft_model
+def _load_model(
+    base_path: Path, init_adapter: Path | None, config: TrainConfig, device: torch.device
+) -> tuple[Any, Any]:
+    from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
@@ -110,6 +125,10 @@ def _load_model(base_path: Path, config: TrainConfig, device: torch.device) -> t
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=_dtype(config, device))
     model.config.use_cache = False
+    if init_adapter is not None:
+        # Continue training an existing adapter (e.g. M1 -> MC in the behaviour-change experiment): its own
+        # rank, alpha and target modules apply.
+        return tokenizer, PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
     lora = LoraConfig(
         r=config.rank,
         lora_alpha=config.alpha,
@@ -149,13 +168,16 @@ def train_lora(
     config: TrainConfig | None = None,
     *,
     val_data: DataArg | None = None,
+    init_adapter: str | os.PathLike[str] | None = None,
     progress: bool = True,
     on_step: Callable[[StepInfo], None] | None = None,
 ) -> TrainResult:
     """Train a LoRA adapter on `data` (chat JSONL path or examples) for the HF model folder `base_path`.
 
     `val_data` (or `config.val_fraction`) gives a validation set whose answer loss is measured before and
-    after training. Re-running with the same arguments resumes from the newest checkpoint in `out_dir`.
+    after training. `init_adapter` continues training an existing PEFT adapter instead of starting a new one
+    (its rank, alpha and target modules then apply). Re-running with the same arguments resumes from the
+    newest checkpoint in `out_dir`.
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
@@ -165,18 +187,21 @@ def train_lora(
             f"{base} is not a Hugging Face model folder (no config.json); convert or install it first"
         )
     out = Path(out_dir).expanduser().resolve()
+    init = Path(init_adapter).expanduser().resolve() if init_adapter is not None else None
+    if init is not None and not (init / "adapter_model.safetensors").is_file():
+        raise UserError(f"{init} is not a PEFT adapter folder (no adapter_model.safetensors)")
     train_ex, val_ex = _split_val(
         as_examples(data), as_examples(val_data) if val_data is not None else None, config
     )
     if not train_ex:
         raise UserError("no training examples: the data file is empty")
-    digest = _run_digest(base, config, train_ex, val_ex)
+    digest = _run_digest(base, init, config, train_ex, val_ex)
     done = _finished_result(out, digest)
     if done is not None:
         return done
 
     acc = _accelerator(config)
-    tokenizer, model = _load_model(base, config, acc.device)
+    tokenizer, model = _load_model(base, init, config, acc.device)
     train_enc = [encode_example(tokenizer, e, config.max_len) for e in train_ex]
     val_enc = [encode_example(tokenizer, e, config.max_len) for e in val_ex]
     lengths = [len(e.input_ids) for e in train_enc]
@@ -263,6 +288,7 @@ def train_lora(
         adapter_dir=str(out / "adapter"),
         out_dir=str(out),
         base_path=str(base),
+        init_adapter=str(init) if init else None,
         config=config,
         run_digest=digest,
         steps=step,
