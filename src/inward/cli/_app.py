@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from inward.paths import PAPER_DATA_ENV, WORKSPACE_ENV, workspace_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False)
 
 

@@ -27,7 +27,7 @@ MULTIWORD = "__multiword__"  # a hypothetical answer of several words: never equ
 def object_resolver(prop: P.Property, target: str | None) -> Callable[[str, bool], str | None]:
     def resolve(raw: str, finished: bool) -> str | None:
         cleaned = P.clean(raw)
-        return prop.extract(cleaned, target=target) if prop.determined(cleaned, finished) else None
+        return prop.extract(cleaned, target=target) if prop.determined(cleaned, finished, target=target) else None
 
     return resolve
 
@@ -35,7 +35,7 @@ def object_resolver(prop: P.Property, target: str | None) -> Callable[[str, bool
 def meta_resolver(raw: str, finished: bool) -> str | None:
     if finished:
         return P.normalize_answer(raw)
-    return MULTIWORD if " " in P.clean(raw) else None
+    return MULTIWORD if " " in P.clean(raw).strip() else None
 
 
 def _distributions(

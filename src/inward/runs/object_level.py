@@ -28,10 +28,10 @@ from inward.runs.cache import CachedGenerator
 OBJECT_CONFIG = GenerateConfig(temperature=0.0, max_tokens=48)
 
 
-def _stop_rule(props: Sequence[P.Property]) -> StopWhen:
+def _stop_rule(props: Sequence[P.Property], target: str | None) -> StopWhen:
     def stop(raw: str) -> bool:
         cleaned = P.clean(raw)
-        return all(p.determined(cleaned, False) for p in props)
+        return all(p.determined(cleaned, False, target=target) for p in props)
 
     return stop
 
@@ -74,13 +74,13 @@ def run_object(
             todo = [it for it in items if any((it.id, s) not in have for s in range(config.n))]
             existing += len(items) - len(todo)
             props = [P.get(p) for p in t.properties]
-            stop = _stop_rule(props) if early_stop else None
             stop_key = ",".join(sorted(p.name for p in props)) if early_stop else None
             job = bar.add_task(f"object {t.name}", total=len(items), completed=len(items) - len(todo))
             for start in range(0, len(todo), chunk):
                 batch = todo[start : start + chunk]
                 msgs = [template.object_messages(t, it) for it in batch]
-                outs = gen.generate(msgs, config, [stop] * len(batch) if stop else None, stop_key=stop_key)
+                stops = [_stop_rule(props, it.target) for it in batch] if early_stop else None
+                outs = gen.generate(msgs, config, stops, stop_key=stop_key)
                 rows = []
                 for it, gens in zip(batch, outs, strict=True):
                     for s, g in enumerate(gens):
