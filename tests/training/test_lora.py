@@ -135,3 +135,52 @@ def test_user_errors(tiny_model_dir: Path, tmp_path: Path) -> None:
         train_lora(tmp_path, _data(4), tmp_path / "run", progress=False)
     with pytest.raises(UserError, match="no training examples"):
         train_lora(tiny_model_dir, [], tmp_path / "run", progress=False)
+
+
+def test_continue_training_from_an_adapter(tiny_model_dir: Path, tmp_path: Path) -> None:
+    data = _data(8)
+    first = train_lora(tiny_model_dir, data, tmp_path / "m1", FAST, val_data=data[:4], progress=False)
+    shifted = [
+        ChatExample(messages=(*ex.messages[:2], ChatMessage(role="assistant", content="blue"))) for ex in data
+    ]
+    cfg = FAST.model_copy(update={"epochs": 2, "init_adapter": first.adapter_dir})
+    second = train_lora(tiny_model_dir, shifted, tmp_path / "mc", cfg, val_data=data[:4], progress=False)
+    # Training starts from M1's adapter: the validation loss before equals M1's loss after.
+    assert second.val_loss_before == pytest.approx(first.val_loss_after, abs=1e-6)
+    assert second.val_loss_after is not None and second.val_loss_after > second.val_loss_before
+    assert not _same(_adapter(first), _adapter(second))
+    with pytest.raises(UserError, match="not a PEFT adapter"):
+        train_lora(
+            tiny_model_dir, data, tmp_path / "x", FAST.model_copy(update={"init_adapter": str(tmp_path)})
+        )
+
+
+def test_local_trainer_returns_a_model_ref(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from inward.training import LocalLoraTrainer, Trainer
+
+    data_file = tmp_path / "d.jsonl"
+    from inward.training.chat_data import write_chat_jsonl
+
+    write_chat_jsonl(_data(8), data_file)
+    trainer = LocalLoraTrainer(resolve_base=lambda ref: tiny_model_dir, progress=False)
+    assert isinstance(trainer, Trainer)
+    m = trainer.fit(
+        data_file, "local/tiny", FAST.model_copy(update={"epochs": 1}), name="m1", out_dir=tmp_path / "m1"
+    )
+    assert m.ref == "local/tiny+adapter=m1" and m.kind == "lora" and m.base_ref == "local/tiny"
+    assert m.path is not None and Path(m.path, "adapter_model.safetensors").is_file()
+    assert m.metrics["steps"] == 2 and m.config["lr"] == FAST.lr
+    # A base with an adapter continues from it and still names one adapter on the plain base.
+    resolved: list[str] = []
+
+    def by_name(name: str) -> Path:
+        resolved.append(name)
+        return Path(m.path or "")
+
+    mc = LocalLoraTrainer(
+        resolve_base=lambda ref: tiny_model_dir, resolve_adapter=by_name, progress=False
+    ).fit(data_file, m.ref, FAST.model_copy(update={"epochs": 1}), name="mc", out_dir=tmp_path / "mc")
+    assert resolved == ["m1"] and mc.ref == "local/tiny+adapter=mc" and mc.base_ref == "local/tiny+adapter=m1"
+    assert mc.config["init_adapter"] == m.path
+    with pytest.raises(UserError, match="not a local model"):
+        trainer.fit(data_file, "openai/gpt-4o", name="x", out_dir=tmp_path / "x")

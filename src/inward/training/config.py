@@ -60,6 +60,11 @@ class TrainConfig(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Where to train (auto: CUDA if present)."
     )
+    init_adapter: str | None = Field(
+        default=None,
+        description="Continue training this PEFT adapter folder instead of a new adapter (its rank, alpha "
+        "and target modules then apply); e.g. M1 -> MC in the behaviour-change experiment.",
+    )
 
     @field_validator("target_modules", mode="before")
     @classmethod
@@ -68,7 +73,8 @@ class TrainConfig(BaseModel):
 
     def digest(self) -> str:
         """Hash of the settings that change the result (device and checkpoint bookkeeping excluded)."""
-        d = self.model_dump(exclude={"checkpoint_every", "keep_checkpoints", "device"})
+        # init_adapter enters the run digest as a hash of its weights instead of its path.
+        d = self.model_dump(exclude={"checkpoint_every", "keep_checkpoints", "device", "init_adapter"})
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -80,7 +86,6 @@ class TrainResult(BaseModel):
     adapter_dir: str = Field(description="PEFT adapter folder (load with PeftModel.from_pretrained).")
     out_dir: str
     base_path: str
-    init_adapter: str | None = Field(default=None, description="Adapter that training started from.")
     config: TrainConfig
     run_digest: str = Field(
         description="Hash of base, data and config; a re-run with the same digest is a no-op."

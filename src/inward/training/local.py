@@ -71,15 +71,11 @@ class LocalLoraTrainer:
             raise UserError(f"{base} is not a local model: local LoRA training needs local/NAME or hf/PATH")
         if not name or "+" in name:
             raise UserError(f"bad model name {name!r}: use a non-empty name without '+'")
-        init = self._resolve_adapter(ref.adapter) if ref.adapter else None
+        config = config or TrainConfig()
+        if ref.adapter:
+            config = config.model_copy(update={"init_adapter": str(self._resolve_adapter(ref.adapter))})
         result = train_lora(
-            self._resolve_base(ref),
-            data,
-            out_dir,
-            config or TrainConfig(),
-            val_data=val_data,
-            init_adapter=init,
-            progress=self._progress,
+            self._resolve_base(ref), data, out_dir, config, val_data=val_data, progress=self._progress
         )
         metrics = result.model_dump(
             include={
@@ -107,7 +103,6 @@ class LocalLoraTrainer:
             provenance={
                 **result.provenance,
                 "base_path": result.base_path,
-                "init_adapter": result.init_adapter,
                 "run_digest": result.run_digest,
                 "data": str(data),
             },

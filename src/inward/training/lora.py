@@ -168,16 +168,13 @@ def train_lora(
     config: TrainConfig | None = None,
     *,
     val_data: DataArg | None = None,
-    init_adapter: str | os.PathLike[str] | None = None,
     progress: bool = True,
     on_step: Callable[[StepInfo], None] | None = None,
 ) -> TrainResult:
     """Train a LoRA adapter on `data` (chat JSONL path or examples) for the HF model folder `base_path`.
 
     `val_data` (or `config.val_fraction`) gives a validation set whose answer loss is measured before and
-    after training. `init_adapter` continues training an existing PEFT adapter instead of starting a new one
-    (its rank, alpha and target modules then apply). Re-running with the same arguments resumes from the
-    newest checkpoint in `out_dir`.
+    after training. Re-running with the same arguments resumes from the newest checkpoint in `out_dir`.
     """
     t_call = time.perf_counter()
     config = config or TrainConfig()
@@ -187,7 +184,7 @@ def train_lora(
             f"{base} is not a Hugging Face model folder (no config.json); convert or install it first"
         )
     out = Path(out_dir).expanduser().resolve()
-    init = Path(init_adapter).expanduser().resolve() if init_adapter is not None else None
+    init = Path(config.init_adapter).expanduser().resolve() if config.init_adapter else None
     if init is not None and not (init / "adapter_model.safetensors").is_file():
         raise UserError(f"{init} is not a PEFT adapter folder (no adapter_model.safetensors)")
     train_ex, val_ex = _split_val(
@@ -288,7 +285,6 @@ def train_lora(
         adapter_dir=str(out / "adapter"),
         out_dir=str(out),
         base_path=str(base),
-        init_adapter=str(init) if init else None,
         config=config,
         run_digest=digest,
         steps=step,
