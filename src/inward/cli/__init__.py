@@ -19,6 +19,8 @@ from inward.errors import UserError
 from inward.cli import catalog as _catalog  # noqa: E402,F401
 from inward.cli import models_cmd as _models  # noqa: E402,F401
 from inward.cli import runs_cmd as _runs  # noqa: E402,F401
+from inward.cli import training_cmd as _training  # noqa: E402,F401
+from inward.cli import experiments_cmd as _experiments  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

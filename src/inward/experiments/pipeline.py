@@ -127,8 +127,18 @@ class Pipeline:
 
     # -- the four experiments ------------------------------------------------------------------------------
 
-    def run(self) -> dict[str, Any]:
+    def label(self, ref: str) -> str:
+        """Short display names: m1, m2, m1-self, m2-cross-m1, m1-shifted."""
+        r = ModelRef.parse(ref)
+        base = {self.cfg.models.m1: "M1", self.cfg.models.m2: "M2"}.get(str(r.base), r.name)
+        if r.adapter is None:
+            return f"{base} ({r.name})"
+        return f"{base} ({r.name}) + {r.adapter.removeprefix(self.cfg.name + '-')}"
+
+    def run(self) -> Any:
+        """Runs every configured experiment; returns `inward.report.Results` (what results.json holds)."""
         from inward.experiments import analyses
+        from inward.report.results import Results, RunInfo
 
         c = self.cfg
         t0 = time.perf_counter()
@@ -158,14 +168,19 @@ class Pipeline:
                 results["calibration"] = analyses.calibration(self, m1=m1, m1t=m1t, m2c=m2c)
         if "behaviour_change" in want:
             results["behaviour_change"] = self.behaviour_change(m1t)
-        results["run"] = {
-            "name": c.name,
-            "run_id": self.run_id,
-            "config": c.model_dump(mode="json"),
-            "models": {"m1": m1, "m2": m2, "m1_trained": m1t},
-            "timings_s": {**self.timings, "total_this_call": round(time.perf_counter() - t0, 1)},
-        }
-        return results
+        self.timings["total_this_call"] = round(time.perf_counter() - t0, 1)
+        run = self.store.get_run(self.run_id)
+        prov = {k: v for k, v in dict(run.provenance if run else {}).items() if k not in ("timestamp", "created")}
+        info = RunInfo(name=c.name, run_id=self.run_id, config=c.model_dump(mode="json"), provenance=prov,
+                       sizes=c.sizes.model_dump(), notes=self.notes())
+        return Results(run=info, **results)
+
+    def notes(self) -> list[str]:
+        return [
+            "Offline task items are generated or authored by inward, not the paper's datasets.",
+            "Sizes are far below the paper's (~1,000 pairs per task/property; see sizes): read effects with their CIs.",
+            "Early-stopped object-level answers: properties are exact; compliance is judged on the generated prefix.",
+        ]
 
     def self_train(self, label: str, base: str, plan: Training) -> str:
         from inward.training.datasets import build_self

@@ -1,0 +1,70 @@
+"""`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
+
+    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (under 30 minutes on 2 cores)
+    inward demo --quick    # a first look in under 5 minutes (tiny sizes: read it as a smoke run)
+    inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
+
+The sizes of each profile are in `PROFILES`; the experiment file it runs is written beside the results.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inward.experiments.config import ExperimentConfig
+
+# Sizes per profile. "cpu" is sized for a 2-core laptop CPU in under 30 minutes, "quick" for a few minutes.
+PROFILES: dict[str, dict[str, Any]] = {
+    "quick": {
+        "name": "demo-quick",
+        "train_tasks": ["colors_long", "wealth_seeking", "arc_challenge_non_cot"],
+        "eval_tasks": ["animals_long", "survival_instinct", "mmlu_non_cot"],
+        "properties": ["first_word", "second_character", "starts_with_vowel", "ethical_stance", "among_a_or_c", "among_b_or_d"],
+        "sizes": {"train_items_per_task": 16, "per_combo": 12, "eval_items_per_task": 16, "calibration_items": 10,
+                  "shift_rows": 24},
+        "calibration": [{"task": "animals_long", "property": "second_character"},
+                        {"task": "mmlu_non_cot", "property": "among_a_or_c"}],
+    },
+    "cpu": {
+        "name": "demo",
+        "properties": ["first_character", "second_character", "third_character", "first_word", "second_word",
+                       "third_word", "starts_with_vowel", "is_even", "among_a_or_c", "among_b_or_d", "ethical_stance"],
+        "sizes": {"train_items_per_task": 40, "per_combo": 24, "eval_items_per_task": 50, "calibration_items": 40,
+                  "shift_rows": 96},
+    },
+    "paper": {
+        "name": "demo-paper",
+        "cross_both_directions": True,
+        "sizes": {"train_items_per_task": 3000, "per_combo": 1000, "eval_items_per_task": 1000,
+                  "calibration_items": 500, "shift_rows": 1000, "shift_self_distill": 0.0},
+        "training": {"m1": {"lr": 1e-4, "batch_size": 16}, "m2": {"lr": 1e-4, "batch_size": 16},
+                     "shift": {"lr": 5e-5, "batch_size": 1}},
+        "backend": {"batch_size": 64},
+    },
+}
+
+
+def demo_config(profile: str) -> ExperimentConfig:
+    return ExperimentConfig.model_validate(PROFILES[profile])
+
+
+def run_demo(workspace: Path, *, quick: bool = False, profile: str = "cpu", console: Any = None) -> Path:
+    from inward import models
+    from inward.experiments.runner import run_experiment
+
+    profile = "quick" if quick else profile
+    cfg = demo_config(profile)
+    t0 = time.perf_counter()
+    for name in ("qwen2.5-0.5b", "smollm2-135m"):
+        if console is not None:
+            console.print(f"[bold cyan]»[/bold cyan] model {name}")
+        models.install(name)
+    install_s = time.perf_counter() - t0
+    run_dir = Path(workspace) / "runs" / cfg.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "experiment.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+    return run_experiment(cfg, Path(workspace), console=console, extra_timings={"model_install_s": round(install_s, 1)})
