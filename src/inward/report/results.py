@@ -1,0 +1,314 @@
+"""The schema of ``results.json``: everything a report shows, as flat pydantic models.
+
+    from inward.report import Results
+    res = Results.load("runs/demo/results.json")       # UserError with one clear line when unreadable
+    res.self_training.models[0].trained[-1].acc        # the "average" (micro-average) row comes last
+    res.save("runs/demo/results.json")                  # atomic: temp file + os.replace
+
+An experiment runner fills these models (`inward.report.build` converts the metrics tables) and saves them;
+the report layer only reads them. Every experiment is optional: a results file may hold any subset.
+
+Conventions: accuracies, rates and CI bounds are fractions in [0, 1]; MADs are on the paper's 0–100 scale;
+a number that could not be computed (NaN) is stored as ``null``. Rows are one per reporting group in table
+order, with the micro-average row (group ``"average"``, SPEC §10.1) last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from inward.errors import UserError
+
+SCHEMA_VERSION = 1
+AVERAGE = "average"
+
+
+def _nan_to_none(x: Any) -> Any:
+    # pandas hands us NaN for "not computable"; JSON has no NaN, so it is stored (and read back) as null.
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if x is not None and hasattr(x, "item") and not isinstance(x, (str, bytes)):
+        x = x.item()  # numpy scalar → Python scalar
+        return None if isinstance(x, float) and math.isnan(x) else x
+    return x
+
+
+Num = Annotated[float | None, BeforeValidator(_nan_to_none)]
+Int = Annotated[int, BeforeValidator(_nan_to_none)]
+
+
+class _Model(BaseModel):
+    # Unknown keys are an error: a typo in a runner must not silently drop a number from the report.
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class AccRow(_Model):
+    """Accuracy of one reporting group (or the micro-average) in one condition."""
+
+    group: str = Field(description='Reporting group (property after SPEC §4.1 renames) or "average".')
+    n: Int = Field(description="Rows (prompt × property) evaluated.")
+    k: Int | None = Field(default=None, description="Rows whose hypothetical answer was correct.")
+    acc: Num = Field(description="Accuracy k / n.")
+    ci_low: Num = Field(default=None, description="Lower 95% bound, acc − 1.96·SEM (the paper's error bars).")
+    ci_high: Num = Field(default=None, description="Upper 95% bound, acc + 1.96·SEM.")
+    boot_low: Num = Field(default=None, description="Lower 95% percentile-bootstrap bound.")
+    boot_high: Num = Field(default=None, description="Upper 95% percentile-bootstrap bound.")
+    baseline: Num = Field(
+        default=None, description="Mode-baseline accuracy of the same rows (the paper's ⋆)."
+    )
+    compliance: Num = Field(default=None, description="Share of compliant hypothetical answers.")
+
+
+class PairedTest(_Model):
+    """A vs B on the same prompts (e.g. trained vs untrained, self vs cross, new vs old behaviour)."""
+
+    group: str = Field(default=AVERAGE, description='Reporting group the test covers, or "average" (all).')
+    n: Int = Field(description="Prompts present in both conditions.")
+    acc_a: Num = Field(description="Accuracy of condition A.")
+    acc_b: Num = Field(description="Accuracy of condition B.")
+    diff: Num = Field(description="acc_a − acc_b.")
+    ci_low: Num = Field(default=None, description="Lower 95% paired-bootstrap bound of diff.")
+    ci_high: Num = Field(default=None, description="Upper 95% paired-bootstrap bound of diff.")
+    p_bootstrap: Num = Field(default=None, description="Two-sided bootstrap p-value of diff ≠ 0.")
+    p_mcnemar: Num = Field(default=None, description="Exact McNemar p-value (null when rows are unpaired).")
+    a_only: Int | None = Field(default=None, description="Prompts A got right and B wrong.")
+    b_only: Int | None = Field(default=None, description="Prompts B got right and A wrong.")
+
+
+class TrainStats(_Model):
+    """How a fine-tune went."""
+
+    examples: Int = Field(description="Training examples seen (rows × epochs).")
+    wall_s: Num = Field(default=None, description="Wall-clock seconds of training.")
+    examples_per_s: Num = Field(default=None, description="Throughput, examples / wall_s.")
+    final_loss: Num = Field(default=None, description="Training loss at the end, if recorded.")
+
+
+class SelfTrainingModel(_Model):
+    """One model before and after self-prediction training, evaluated on held-out tasks (Fig. 4, Fig. 10)."""
+
+    model: str = Field(description="ModelRef of the untrained model.")
+    label: str = Field(description="Short display name.")
+    trained_model: str | None = Field(default=None, description="ModelRef of the self-trained model.")
+    untrained: list[AccRow] = Field(description="Untrained model predicting itself, per group + average.")
+    trained: list[AccRow] = Field(description="Trained model predicting itself, per group + average.")
+    train: TrainStats | None = Field(default=None, description="Training statistics.")
+    tests: list[PairedTest] = Field(
+        default_factory=list,
+        description="Paired tests, A = trained, B = untrained, per group and/or average.",
+    )
+
+
+class SelfTraining(_Model):
+    """Self-prediction training (SPEC §8, Fig. 4)."""
+
+    models: list[SelfTrainingModel] = Field(description="One entry per model trained.")
+    tasks: list[str] = Field(default_factory=list, description="Held-out tasks evaluated.")
+
+
+class CrossPredictor(_Model):
+    """Another model, trained on the target's behaviour, predicting the target (M2 → M1)."""
+
+    model: str = Field(description="ModelRef of the cross-trained predictor.")
+    label: str = Field(description="Short display name.")
+    rows: list[AccRow] = Field(description="Accuracy predicting the target, per group + average.")
+    tests: list[PairedTest] = Field(
+        default_factory=list, description="Paired tests, A = self-prediction, B = this predictor, per group."
+    )
+    train: TrainStats | None = Field(default=None, description="Training statistics of the predictor.")
+
+
+class CrossTarget(_Model):
+    """One target model M1: its self-prediction against cross-predictors (Fig. 5)."""
+
+    model: str = Field(description="ModelRef of the target M1 (its self-trained version).")
+    label: str = Field(description="Short display name.")
+    self_rows: list[AccRow] = Field(description="M1 predicting M1, per group + average.")
+    cross: list[CrossPredictor] = Field(description="Cross-predictors of M1.")
+
+
+class CrossPrediction(_Model):
+    """Cross-prediction (SPEC §9, §10.3, Fig. 5)."""
+
+    targets: list[CrossTarget] = Field(description="One entry per target model.")
+    tasks: list[str] = Field(default_factory=list, description="Held-out tasks evaluated.")
+
+
+class CurvePoint(_Model):
+    """One equal-frequency bin of a calibration curve."""
+
+    bin: Int = Field(description="Bin index, 0 = lowest object-level probability.")
+    x: Num = Field(description="Mean object-level probability in the bin.")
+    y: Num = Field(description="Mean hypothetical probability in the bin.")
+    n: Int = Field(description="Points in the bin.")
+
+
+class CalibrationCondition(_Model):
+    """One line of a calibration panel."""
+
+    label: str = Field(description='Condition, e.g. "self-trained", "cross-trained", "untrained".')
+    object_model: str | None = Field(default=None, description="ModelRef whose behaviour gives x.")
+    hypothetical_model: str | None = Field(default=None, description="ModelRef whose hypotheticals give y.")
+    mad: Num = Field(description="Mean absolute deviation over bins × 100 (lower = better calibrated).")
+    mad_by_rank: dict[str, Num] = Field(
+        default_factory=dict, description='MAD over the top-1/2/3 object values alone: {"top1": …, …}.'
+    )
+    curve: list[CurvePoint] = Field(default_factory=list, description="Binned curve, pooled over ranks.")
+
+
+class CalibrationPanel(_Model):
+    """Calibration of one (task, property) (one panel of Fig. 6)."""
+
+    task: str = Field(description="Task name.")
+    property: str = Field(description="Property name.")
+    n_prompts: Int = Field(description="Prompts whose distributions were compared.")
+    method: Literal["exact", "sampled"] = Field(
+        description="exact = enumerated distributions; sampled = empirical over samples at T=1."
+    )
+    samples: Int | None = Field(default=None, description="Samples per prompt when method is sampled.")
+    conditions: list[CalibrationCondition] = Field(description="One entry per plotted line.")
+
+
+class Calibration(_Model):
+    """Calibration (SPEC §11, Fig. 6)."""
+
+    target: str | None = Field(default=None, description="Label of the model whose behaviour is predicted.")
+    panels: list[CalibrationPanel] = Field(description="One entry per (task, property).")
+
+
+class ChangeRow(_Model):
+    """Behaviour change of one group: predicting the old vs the new behaviour on shifted prompts."""
+
+    group: str = Field(description='Reporting group or "average".')
+    n: Int = Field(description="Shifted prompts evaluated.")
+    acc_old: Num = Field(description="Accuracy against the old model's behaviour.")
+    old_ci_low: Num = Field(default=None, description="Lower 95% bound of acc_old (±1.96·SEM).")
+    old_ci_high: Num = Field(default=None, description="Upper 95% bound of acc_old.")
+    acc_new: Num = Field(description="Accuracy against the shifted model's own (new) behaviour.")
+    new_ci_low: Num = Field(default=None, description="Lower 95% bound of acc_new.")
+    new_ci_high: Num = Field(default=None, description="Upper 95% bound of acc_new.")
+    baseline_old: Num = Field(default=None, description="Mode baseline against the old behaviour.")
+    baseline_new: Num = Field(default=None, description="Mode baseline against the new behaviour.")
+    diff: Num = Field(default=None, description="acc_new − acc_old.")
+    diff_ci_low: Num = Field(default=None, description="Lower 95% bootstrap bound of diff.")
+    diff_ci_high: Num = Field(default=None, description="Upper 95% bootstrap bound of diff.")
+    p_bootstrap: Num = Field(default=None, description="Bootstrap p-value of diff ≠ 0.")
+    p_mcnemar: Num = Field(default=None, description="Exact McNemar p-value (null when unpaired).")
+    n_compared: Int | None = Field(default=None, description="Prompts compared before keeping shifted ones.")
+    changed_fraction: Num = Field(
+        default=None, description="Share of compared prompts whose property changed."
+    )
+
+
+class BehaviourChange(_Model):
+    """Behaviour change (SPEC §12, Fig. 8) and its entropy-matched control (SPEC §13, Fig. 24)."""
+
+    old_model: str = Field(description="Label of the self-trained model M1 before the shift.")
+    new_model: str = Field(description="Label of the shifted model MC.")
+    shift_data: str | None = Field(default=None, description="What MC was fine-tuned on.")
+    n_shifted: Int = Field(description="Prompts whose property value changed (both answers compliant).")
+    rows: list[ChangeRow] = Field(description="Per group + average, on all shifted prompts.")
+    entropy_matched: list[ChangeRow] | None = Field(
+        default=None, description="The same after entropy matching (rows unpaired, p_mcnemar null)."
+    )
+    train: TrainStats | None = Field(default=None, description="Training statistics of the shift.")
+
+
+class RunInfo(_Model):
+    """What was run, how, when and on what."""
+
+    name: str = Field(description="Experiment name.")
+    run_id: str = Field(description="Run id in the workspace store.")
+    config: dict[str, Any] = Field(default_factory=dict, description="The exact experiment configuration.")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="inward.store.provenance(): versions, git revision, platform, seeds.",
+    )
+    started: datetime | None = Field(default=None, description="Start time (ISO 8601).")
+    finished: datetime | None = Field(default=None, description="End time (ISO 8601).")
+    wall_s: Num = Field(default=None, description="Wall-clock seconds of the whole run.")
+    sizes: dict[str, Any] = Field(
+        default_factory=dict, description='Counts worth reporting, e.g. {"object_prompts": 3500}.'
+    )
+    notes: list[str] = Field(default_factory=list, description="Caveats a reader must see.")
+
+
+class Results(_Model):
+    """A whole ``results.json``: run info plus any subset of the four experiments."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION, description="Version of this schema.")
+    run: RunInfo = Field(description="Run information.")
+    self_training: SelfTraining | None = Field(default=None, description="Fig. 4, or null if not run.")
+    cross_prediction: CrossPrediction | None = Field(default=None, description="Fig. 5, or null if not run.")
+    calibration: Calibration | None = Field(default=None, description="Fig. 6, or null if not run.")
+    behaviour_change: BehaviourChange | None = Field(default=None, description="Fig. 8, or null if not run.")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Results:
+        """Read and validate a results file; UserError (one line) when it is missing or malformed."""
+        p = Path(path)
+        try:
+            raw = json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"no results file at {p}; run the experiment first (`inward run …`)") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise UserError(f"cannot read {p} as JSON ({e}); re-run the experiment to rewrite it") from None
+        version = raw.get("schema_version", SCHEMA_VERSION) if isinstance(raw, dict) else None
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise UserError(
+                f"{p} has results schema {version}, newer than this inward ({SCHEMA_VERSION}); upgrade inward"
+            )
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "<root>"
+            raise UserError(
+                f"{p} is not a valid results file ({e.error_count()} errors; first at {where}: "
+                f"{first['msg']}); re-run the experiment to rewrite it"
+            ) from None
+
+    def save(self, path: str | Path) -> Path:
+        """Write as indented JSON atomically (a reader never sees half a file); returns the path."""
+        return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write `text` to a temp file beside `path`, fsync, then os.replace it over `path`."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+class _HasGroup(Protocol):
+    group: str
+
+
+G = TypeVar("G", bound=_HasGroup)
+
+
+def find_row(rows: Sequence[G] | None, group: str = AVERAGE) -> G | None:
+    """The row (AccRow, PairedTest, ChangeRow) of one group, by default the micro-average; None if absent."""
+    return next((r for r in rows or () if r.group == group), None)
