@@ -1,6 +1,6 @@
 """A loopback HTTP proxy that injects faults, and a tiny echo chat server to put behind it.
 
-    with EchoChatServer() as upstream, FaultProxy(upstream.base_url, rate=0.4, max_faults=20, seed=1) as proxy:
+    with EchoChatServer() as echo, FaultProxy(echo.base_url, rate=0.4, max_faults=20, seed=1) as proxy:
         backend = OpenAICompatBackend(f"openai-compatible/echo@{proxy.base_url}")
         ...
         proxy.faults      # Counter({"429": 3, "drop": 2, ...}); proxy.received: requests seen
@@ -10,8 +10,8 @@ Faults (each request draws from a seeded generator in arrival order, so the coun
 (the upstream answer cut in half, Content-Length matching the cut), ``slow`` (forwarded after `slow_s`; not a
 failure) and ``stall`` (no answer for `stall_s`, then the connection drops: a client timeout).
 
-Safety bounds: binds 127.0.0.1 only, forwards to loopback upstreams only, injects at most `max_faults`, and shuts
-itself down after `lifetime_s` seconds.
+Safety bounds: binds 127.0.0.1 only, forwards to loopback upstreams only, injects at most `max_faults`,
+and shuts itself down after `lifetime_s` seconds.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class _FaultHandler(_Quiet):
 
 
 class FaultProxy(_Background):
-    """Forward to a loopback `upstream` base URL, failing a fraction `rate` of requests (see module docstring)."""
+    """Forward to a loopback `upstream` base URL, failing a fraction `rate` of requests (see module doc)."""
 
     def __init__(
         self,
@@ -168,7 +168,9 @@ class FaultProxy(_Background):
             self.faults[kind] += 1
             return kind
 
-    def _forward(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _forward(
+        self, method: str, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
         keep = {k: v for k, v in headers.items() if k.lower() in ("content-type", "authorization", "accept")}
         conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=300)
         try:

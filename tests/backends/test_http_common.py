@@ -1,4 +1,4 @@
-"""Retries, backoff, Retry-After, budget and concurrency of the HTTP backends' shared machinery (no network)."""
+"""Retries, backoff, Retry-After, budget and concurrency of the HTTP backends' shared machinery (offline)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def classify(exc: BaseException) -> tuple[str, float | None] | None:
     return (exc.reason, exc.retry_after) if isinstance(exc, Flaky) else None
 
 
-def run_calls(send, *, policy=RetryPolicy(max_retries=8), budget=None, usage=None, concurrency=4):  # type: ignore[no-untyped-def]
+def run_calls(  # type: ignore[no-untyped-def]
+    send, *, policy=RetryPolicy(max_retries=8), budget=None, usage=None, concurrency=4
+):
     sleeps: list[float] = []
     usage = usage or Usage()
 
@@ -181,7 +183,12 @@ def test_concurrency_is_bounded() -> None:
         return await asyncio.gather(
             *[
                 call_with_retries(
-                    send, classify=classify, policy=RetryPolicy(), usage=usage, budget=None, limiter=limiter,
+                    send,
+                    classify=classify,
+                    policy=RetryPolicy(),
+                    usage=usage,
+                    budget=None,
+                    limiter=limiter,
                     rng=random.Random(0),
                 )
                 for _ in range(20)

@@ -12,6 +12,7 @@ retries, the request budget, usage accounting, input-order results and sampling-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -62,7 +63,9 @@ class RequestRejected(UserError):
         self.server_message = server_message
 
 
-def distribution_from_samples(gens: Sequence[Generation], resolve: Resolve, extra: dict[str, Any]) -> Distribution:
+def distribution_from_samples(
+    gens: Sequence[Generation], resolve: Resolve, extra: dict[str, Any]
+) -> Distribution:
     """Empirical distribution of resolved values. Truncated samples that do not resolve are not covered."""
     counts: dict[str, int] = {}
     covered = 0
@@ -131,7 +134,7 @@ class HttpBackend:
         self._loop = LoopThread(f"inward-{self.model_ref.provider}")
         weakref.finalize(self, self._loop.close)
 
-    # ---- what a provider implements -------------------------------------------------------------------------
+    # ---- what a provider implements --------------------------------------------------------------------
     def _make_client(self) -> Any:
         raise NotImplementedError
 
@@ -155,7 +158,7 @@ class HttpBackend:
     def base_url(self) -> str | None:
         return self.model_ref.base_url
 
-    # ---- the Backend contract -------------------------------------------------------------------------------
+    # ---- the Backend contract --------------------------------------------------------------------------
     def generate(
         self,
         prompts: Sequence[Messages],
@@ -189,12 +192,12 @@ class HttpBackend:
 
         coros = [
             self._guarded(self._distribution_one(list(p), r, max_branches, max_tokens), failed)
-            for p, r in zip(prompts, resolve)
+            for p, r in zip(prompts, resolve, strict=True)
         ]
         return self._run(gather_or_cancel(coros))
 
     def fingerprint(self) -> dict[str, Any]:
-        """Identifies the served model: provider, model (or adapter) name, base URL without credentials, SDK."""
+        """Identifies the served model: provider, model (or adapter) name, base URL (no credentials), SDK."""
         fp: dict[str, Any] = {
             "backend": type(self).__name__,
             "provider": self.model_ref.provider,
@@ -218,10 +221,8 @@ class HttpBackend:
     def close(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
-            try:
+            with contextlib.suppress(Exception):  # best effort: the loop goes away anyway
                 self._loop.run(client.close())
-            except Exception:  # closing is best effort; the loop goes away anyway
-                pass
         self._loop.close()
 
     def __enter__(self) -> HttpBackend:
@@ -233,7 +234,7 @@ class HttpBackend:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.ref!r}, concurrency={self.concurrency})"
 
-    # ---- shared machinery -----------------------------------------------------------------------------------
+    # ---- shared machinery ------------------------------------------------------------------------------
     async def _distribution_one(
         self, messages: Messages, resolve: Resolve, max_branches: int, max_tokens: int
     ) -> Distribution:

@@ -1,8 +1,8 @@
 """Machinery shared by the HTTP backends (`openai_compat`, `anthropic_api`).
 
-Retries with exponential backoff and jitter (honouring Retry-After), a per-run request budget, usage and cost
-accounting, bounded concurrency, and a private event loop so that the synchronous `Backend` methods can drive the
-async SDK clients from any thread (also from inside a running loop, e.g. a notebook):
+Retries with exponential backoff and jitter (honouring Retry-After), a per-run request budget, usage and
+cost accounting, bounded concurrency, and a private event loop so that the synchronous `Backend` methods can
+drive the async SDK clients from any thread (also from inside a running loop, e.g. a notebook):
 
     class MyBackend(HttpBackend):
         async def _generate_one(self, messages, config): ...   # one prompt -> config.n Generations
@@ -10,8 +10,8 @@ async SDK clients from any thread (also from inside a running loop, e.g. a noteb
     backend.generate(prompts, config)   # bounded concurrency, retries, budget, in input order
     backend.usage.model_dump()          # requests, retries by reason, tokens, cost
 
-Counting is exact because the SDKs' own retries are switched off (``max_retries=0`` on their clients): every HTTP
-request goes through `call_with_retries`, which counts it before it is sent.
+Counting is exact because the SDKs' own retries are switched off (``max_retries=0`` on their clients): every
+HTTP request goes through `call_with_retries`, which counts it before it is sent.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ class Usage(BaseModel):
     retries: dict[str, int] = Field(default_factory=dict)
     """Failed requests that were retried, by reason (rate_limit, overloaded, server_error, timeout, ...)."""
     fallbacks: dict[str, int] = Field(default_factory=dict)
-    """Requests re-sent without an unsupported feature (e.g. n>1 split into single samples, logprobs dropped)."""
+    """Requests re-sent without an unsupported feature (n>1 split into single samples, logprobs dropped)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = None
-    """From `price_per_mtok`; None when no price was given. A lower bound: answers lost in transit may be billed."""
+    """From `price_per_mtok`; None without a price. A lower bound: answers lost in transit may be billed."""
 
     def add_tokens(self, prompt: int, completion: int, price_per_mtok: tuple[float, float] | None) -> None:
         self.prompt_tokens += prompt

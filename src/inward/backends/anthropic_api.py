@@ -5,23 +5,39 @@
     backend = AnthropicBackend("anthropic/claude-3-5-sonnet-20240620", concurrency=4, price_per_mtok=(3, 15))
     gens = backend.generate(prompts, GenerateConfig(temperature=1.0, n=5, max_tokens=16))
 
-Same contract as `OpenAICompatBackend`, with the Messages API's limits: system messages go into the `system`
-field; there is no `n` (n samples = n requests), no seed (samples at T>0 are not reproducible) and no logprobs,
-so `distribution` always samples `fallback_samples` answers at T=1 (method="sampled"). Overloaded (529) and
-rate-limited (429, honouring retry-after) requests are retried like 5xx, timeouts and truncated bodies.
+Same contract as `OpenAICompatBackend`, with the Messages API's limits: system messages go into the
+`system` field; there is no `n` (n samples = n requests), no seed (samples at T>0 are not reproducible) and no
+logprobs, so `distribution` always samples `fallback_samples` answers at T=1 (method="sampled"). Overloaded
+(529) and rate-limited (429, honouring retry-after) requests are retried like 5xx, timeouts and truncated
+bodies.
+
+Temperature: API version 2026-10-21 (the default of anthropic SDK 2.x, which dropped the sampling
+parameters) and recent models reject `temperature` with HTTP 400. The backend sends it anyway (as an extra
+body field) and, when it is refused, stops sending it: at temperature 1.0 (the API's default) nothing changes,
+so it goes on with a logged warning and records `"temperature": "api-default"` in `fingerprint()`; any other
+temperature (greedy 0.0 included) raises a UserError, since the answers would not be what was asked for.
+Older models that still take it can be reached with ``api_version="2023-06-01"``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from inward.backends._http_base import HttpBackend, RequestRejected, Secret
-from inward.backends._http_common import InvalidResponse, OnError, Verdict, classify_sdk_error, gather_or_cancel
+from inward.backends._http_common import (
+    InvalidResponse,
+    OnError,
+    Verdict,
+    classify_sdk_error,
+    gather_or_cancel,
+)
 from inward.backends.base import GenerateConfig, Generation, Messages
 from inward.errors import MissingExtraError, UserError
 from inward.refs import ModelRef
 
+log = logging.getLogger("inward.backends.anthropic")
 FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 
 
@@ -44,10 +60,12 @@ class AnthropicBackend(HttpBackend):
         on_error: OnError = "raise",
         fallback_samples: int = 20,
         backoff: tuple[float, float] = (0.5, 30.0),
+        api_version: str | None = None,
         base_url: str | None = None,
         http_client: Any = None,
     ) -> None:
-        """Options as in `OpenAICompatBackend`; `base_url` points at a proxy or gateway instead of the API."""
+        """Options as in `OpenAICompatBackend`; `api_version` overrides the SDK's `anthropic-version` header;
+        `base_url` points at a proxy or gateway instead of the API."""
         try:
             import anthropic
         except ImportError:
@@ -60,6 +78,8 @@ class AnthropicBackend(HttpBackend):
         self.stop = list(stop) if stop else None
         self._anthropic = anthropic
         self._base_url = base_url
+        self.api_version = api_version
+        self.temperature_supported: bool | None = None
         super().__init__(
             ref,
             key=Secret(value),
@@ -88,12 +108,16 @@ class AnthropicBackend(HttpBackend):
             max_retries=0,  # ours count every request exactly
             timeout=self.timeout,
             http_client=self._http_client,
+            default_headers={"anthropic-version": self.api_version} if self.api_version else None,
         )
 
     def _classify(self, exc: BaseException) -> Verdict | None:
         a = self._anthropic
         return classify_sdk_error(
-            exc, status_error=a.APIStatusError, timeout_error=a.APITimeoutError, connection_error=a.APIConnectionError
+            exc,
+            status_error=a.APIStatusError,
+            timeout_error=a.APITimeoutError,
+            connection_error=a.APIConnectionError,
         )
 
     def _reject(self, exc: BaseException) -> RequestRejected | None:
@@ -101,7 +125,8 @@ class AnthropicBackend(HttpBackend):
             return None
         status = exc.status_code
         body = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        error = body.get("error")
+        error = error if isinstance(error, dict) else {}
         server = self._redact(str(error.get("message") or exc.message))[:300]
         if status in (401, 403):
             hint = f"the API refused the key in ${self.api_key_env}: set a valid one"
@@ -111,16 +136,25 @@ class AnthropicBackend(HttpBackend):
             hint = f"the API rejected the request: {server}"
         return RequestRejected(f"{self.ref}: HTTP {status}: {hint}", status, server)
 
+    def _fingerprint_extra(self) -> dict[str, Any]:
+        fp: dict[str, Any] = {"api_version": self.api_version or "sdk-default"}
+        if self.temperature_supported is False:
+            fp["temperature"] = "api-default"
+        return fp
+
     def _payload(self, messages: Messages, config: GenerateConfig) -> dict[str, Any]:
         if not 0.0 <= config.temperature <= 1.0:
             raise UserError(f"the Anthropic API takes temperatures in [0, 1], not {config.temperature}")
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
         body: dict[str, Any] = {
             "model": self.model_ref.name,
-            "messages": [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"],
+            "messages": [
+                {"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"
+            ],
             "max_tokens": config.max_tokens,
-            "temperature": config.temperature,
         }
+        if self.temperature_supported is not False:
+            body["temperature"] = config.temperature
         if system:
             body["system"] = system
         if self.stop:
@@ -128,8 +162,12 @@ class AnthropicBackend(HttpBackend):
         return body
 
     async def _request(self, payload: dict[str, Any]) -> Generation:
+        params = dict(payload)
+        # SDK 2.x has no `temperature` argument; as an extra body field it reaches the API with any SDK
+        extra = {"temperature": params.pop("temperature")} if "temperature" in params else None
+
         async def send() -> Generation:
-            msg = await self._client.messages.create(**payload)
+            msg = await self._client.messages.create(**params, extra_body=extra)
             blocks = getattr(msg, "content", None)
             if blocks is None or getattr(msg, "usage", None) is None:
                 raise InvalidResponse("message without content or usage")
@@ -148,5 +186,33 @@ class AnthropicBackend(HttpBackend):
     async def _generate_one(self, messages: Messages, config: GenerateConfig) -> list[Generation]:
         if config.top_logprobs:
             raise UserError("the Anthropic API returns no logprobs: use top_logprobs=0")
+        if self.temperature_supported is False and config.temperature != 1.0:
+            raise UserError(
+                f"{self.ref}: this model or API version takes no temperature, so only temperature=1.0 (the "
+                f"API's default sampling) is possible, not {config.temperature}; "
+                "older models: api_version='2023-06-01'"
+            )
         payload = self._payload(messages, config)
-        return await gather_or_cancel([self._request(payload) for _ in range(config.n)])
+        try:
+            gens = await gather_or_cancel([self._request(payload) for _ in range(config.n)])
+        except RequestRejected as exc:
+            if exc.status != 400 or "temperature" not in payload or "temperature" not in exc.server_message:
+                raise
+            self._no_temperature(exc.server_message)
+            if config.temperature != 1.0:
+                raise UserError(
+                    f"{self.ref}: this model or API version takes no temperature "
+                    f"({exc.server_message[:100]}); use temperature=1.0 (the API's default sampling), "
+                    "or api_version='2023-06-01' for older models"
+                ) from None
+            return await self._generate_one(messages, config)
+        if "temperature" in payload:
+            self.temperature_supported = True
+        return gens
+
+    def _no_temperature(self, why: str) -> None:
+        if self.temperature_supported is not False:
+            self.temperature_supported = False
+            log.warning(
+                "%s: the API refuses `temperature` (%s); sending none from now on", self.ref, why[:100]
+            )

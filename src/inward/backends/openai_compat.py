@@ -1,4 +1,4 @@
-"""`OpenAICompatBackend`: OpenAI and any OpenAI-compatible chat-completions server (vLLM, SGLang, llama.cpp, ...).
+"""`OpenAICompatBackend`: OpenAI and OpenAI-compatible chat-completions servers (vLLM, SGLang, llama.cpp...).
 
     openai/gpt-4o-mini                          key from $OPENAI_API_KEY
     openai-compatible/<model>@<base_url>        key from $INWARD_API_KEY (or api_key_env=...), "none" if unset
@@ -11,13 +11,13 @@ LoRA adapters on a vLLM server (`vllm serve BASE --enable-lora --lora-modules m1
 served under their adapter names: address one as ``openai-compatible/m1-self@http://host:8000/v1`` (or
 ``openai-compatible/BASE@http://host:8000/v1+adapter=m1-self``, which sends ``model="m1-self"`` too).
 
-Distributions use the server's logprobs when it has them (method="logprobs"): one greedy request with the top-k
-alternatives at each position. That is exact for values fixed by the greedy prefix plus one alternative token;
-an alternative whose value is not fixed yet is counted as if the answer ended after it (`extra
-["assumed_end_mass"]`), and one that resolves to nothing even then is left uncovered. Servers without logprobs
-fall back to `fallback_samples` samples at T=1 (method="sampled"), logged once and recorded in
-`Distribution.extra["fallback"]` and in `fingerprint()`. Servers that reject or ignore n>1 get n single requests
-with seeds seed, seed+1, ...
+Distributions use the server's logprobs when it has them (method="logprobs"): one greedy request with the
+top-k alternatives at each position. That is exact for values fixed by the greedy prefix plus one alternative
+token; an alternative whose value is not fixed yet is counted as if the answer ended after it
+(`extra["assumed_end_mass"]`), and one that resolves to nothing even then is left uncovered, as is all mass
+outside the top k. Servers without logprobs fall back to `fallback_samples` samples at T=1 (method="sampled"),
+logged once and recorded in `Distribution.extra["fallback"]` and in `fingerprint()`. Servers that reject or
+ignore n>1 get n single requests with seeds seed, seed+1, ...
 """
 
 from __future__ import annotations
@@ -29,7 +29,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from inward.backends._http_base import HttpBackend, RequestRejected, Secret
-from inward.backends._http_common import InvalidResponse, OnError, Verdict, classify_sdk_error, gather_or_cancel
+from inward.backends._http_common import (
+    InvalidResponse,
+    OnError,
+    Verdict,
+    classify_sdk_error,
+    gather_or_cancel,
+    public_url,
+)
 from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve
 from inward.errors import MissingExtraError, UserError
 from inward.refs import ModelRef
@@ -66,7 +73,7 @@ def _decode(b: bytes) -> str:
 def logprob_distribution(
     tokens: list[TokenLogprob], finish_reason: str, resolve: Resolve, *, prompt_tokens: int = 0
 ) -> Distribution:
-    """Distribution of resolved values from one greedy answer with its top-k logprobs (see module docstring)."""
+    """Distribution of resolved values from one greedy answer and its top-k logprobs (see module doc)."""
     probs: dict[str, float] = {}
     determined = assumed = ended_none = 0.0
     prefix, path = b"", 1.0
@@ -140,9 +147,10 @@ class OpenAICompatBackend(HttpBackend):
         backoff: tuple[float, float] = (0.5, 30.0),
         http_client: Any = None,
     ) -> None:
-        """`price_per_mtok` = (prompt, completion) USD per million tokens; `request_budget` caps the HTTP requests
-        sent (retries included) and raises UserError beyond it; `on_error="mark"` turns a prompt whose retries
-        ran out into finish_reason="error" answers instead of raising; `backoff` = (base, max) seconds."""
+        """`price_per_mtok` = (prompt, completion) USD per million tokens; `request_budget` caps the HTTP
+        requests sent (retries included) and raises UserError beyond it; `on_error="mark"` turns a prompt
+        whose retries ran out into finish_reason="error" answers instead of raising; `backoff` = (base, max)
+        seconds; `stop` = stop sequences sent with every request; `http_client` = an httpx(2).AsyncClient."""
         try:
             import openai
         except ImportError:
@@ -197,7 +205,10 @@ class OpenAICompatBackend(HttpBackend):
     def _classify(self, exc: BaseException) -> Verdict | None:
         o = self._openai
         return classify_sdk_error(
-            exc, status_error=o.APIStatusError, timeout_error=o.APITimeoutError, connection_error=o.APIConnectionError
+            exc,
+            status_error=o.APIStatusError,
+            timeout_error=o.APITimeoutError,
+            connection_error=o.APIConnectionError,
         )
 
     def _reject(self, exc: BaseException) -> RequestRejected | None:
@@ -210,7 +221,8 @@ class OpenAICompatBackend(HttpBackend):
             hint = f"the server refused the API key (${self.api_key_env}): set a valid one"
             server = ""  # OpenAI echoes part of a bad key in this message
         elif status == 404:
-            hint = f"check the model name {self.served_model!r} and the base URL {self.fingerprint()['base_url']}"
+            url = public_url(self.base_url)
+            hint = f"check the model name {self.served_model!r} and the base URL {url}"
         else:
             hint = f"the server rejected the request: {server}"
         return RequestRejected(f"{self.ref}: HTTP {status}: {hint}", status, server)
@@ -223,7 +235,9 @@ class OpenAICompatBackend(HttpBackend):
             fp["n_fallback"] = "split"
         return fp
 
-    def _payload(self, messages: Messages, config: GenerateConfig, top_k: int | None = None) -> dict[str, Any]:
+    def _payload(
+        self, messages: Messages, config: GenerateConfig, top_k: int | None = None
+    ) -> dict[str, Any]:
         k = config.top_logprobs if top_k is None else top_k
         body: dict[str, Any] = {
             "model": self.served_model,
@@ -231,7 +245,9 @@ class OpenAICompatBackend(HttpBackend):
             "temperature": config.temperature,
             "seed": config.seed,
             # OpenAI's newer models only take max_completion_tokens; other servers know max_tokens best
-            ("max_completion_tokens" if self.model_ref.provider == "openai" else "max_tokens"): config.max_tokens,
+            (
+                "max_completion_tokens" if self.model_ref.provider == "openai" else "max_tokens"
+            ): config.max_tokens,
         }
         if config.n != 1:
             body["n"] = config.n
@@ -242,7 +258,7 @@ class OpenAICompatBackend(HttpBackend):
             body["top_logprobs"] = min(k, MAX_TOP_LOGPROBS)
         return body
 
-    # ---- requests -------------------------------------------------------------------------------------------
+    # ---- requests --------------------------------------------------------------------------------------
     async def _request(self, messages: Messages, config: GenerateConfig, top_k: int) -> list[Choice]:
         payload = self._payload(messages, config, top_k)
 
@@ -251,7 +267,9 @@ class OpenAICompatBackend(HttpBackend):
             choices = self._parse(resp, top_k)
             usage = getattr(resp, "usage", None)
             self.usage.add_tokens(
-                getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0, self.price_per_mtok
+                getattr(usage, "prompt_tokens", 0) or 0,
+                getattr(usage, "completion_tokens", 0) or 0,
+                self.price_per_mtok,
             )
             return choices
 
@@ -348,7 +366,7 @@ class OpenAICompatBackend(HttpBackend):
             self.n_supported = False
             log.info("%s: server does not take n>1 (%s); sending one request per sample", self.ref, why)
 
-    # ---- the Backend contract -------------------------------------------------------------------------------
+    # ---- the Backend contract --------------------------------------------------------------------------
     async def _generate_one(self, messages: Messages, config: GenerateConfig) -> list[Generation]:
         return [c.generation for c in await self._choices(messages, config)]
 
@@ -358,8 +376,18 @@ class OpenAICompatBackend(HttpBackend):
         if self.logprobs_supported is not False:
             k = max(1, min(max_branches, MAX_TOP_LOGPROBS))
             config = GenerateConfig(temperature=0.0, max_tokens=max_tokens, n=1, seed=0, top_logprobs=k)
-            choice = (await self._choices(messages, config))[0]
-            if choice.tokens is not None:
-                g = choice.generation
-                return logprob_distribution(choice.tokens, g.finish_reason, resolve, prompt_tokens=g.prompt_tokens)
+            try:
+                choice = (await self._request(messages, config, k))[0]
+            except RequestRejected as exc:
+                if exc.status not in (400, 422) or self.logprobs_supported:
+                    raise
+                self._no_logprobs(f"HTTP {exc.status}: {exc.server_message[:120]}")
+            else:
+                if choice.tokens is not None:
+                    self.logprobs_supported = True
+                    g = choice.generation
+                    return logprob_distribution(
+                        choice.tokens, g.finish_reason, resolve, prompt_tokens=g.prompt_tokens
+                    )
+                self._no_logprobs("answer without logprobs")
         return await self._sampled_distribution(messages, resolve, max_tokens, "server returned no logprobs")
