@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from inward.cli._app import AppState, cli, console
@@ -17,13 +19,15 @@ def tasks() -> None:
 
 
 @tasks.command("list")
-@click.option("--role", type=click.Choice(["train", "held_out", "shift_only"]), help="Only tasks of this role.")
+@click.option(
+    "--role", type=click.Choice(["train", "held_out", "shift_only"]), help="Only tasks of this role."
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def tasks_list(role: str | None, as_json: bool) -> None:
     """List tasks with their role, item counts per split and properties."""
     from inward import tasks as T
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in T.names():
         t = T.get(name)
         if role and t.role != role:
@@ -56,13 +60,15 @@ def tasks_show(task: str, split: str, limit: int) -> None:
 
     t = T.get(task)
     items = t.items(split)  # type: ignore[arg-type]
-    console.print(f"[bold]{t.name}[/bold] — role {t.role}; {t.description}")
-    console.print(f"instruction: {t.instruction!r}")
+    # markup=False: item ids such as "[abc123…]" and item text would otherwise be read as rich markup tags.
+    console.print(f"[bold]{escape(t.name)}[/bold] — role {t.role}; {escape(t.description)}")
+    console.print(f"instruction: {t.instruction!r}", markup=False)
     console.print(f"properties:  {', '.join(t.properties)}")
     console.print(f"compliance:  {', '.join(t.compliance)}")
     console.print(f"items:       train {len(t.items('train'))}, val {len(t.items('val'))}")
     for it in items[:limit]:
-        console.print(f"- [{it.id}] {it.text!r}" + (f"  target={it.target!r}" if it.target else ""))
+        target = f"  target={it.target!r}" if it.target else ""
+        console.print(f"- [{it.id}] {it.text!r}{target}", markup=False)
 
 
 @cli.group()
@@ -78,7 +84,9 @@ def properties_list() -> None:
     table = Table("property", "group", "label", "answer format", "values", "notes")
     for name in P.names():
         p = P.get(name)
-        notes = ", ".join(x for x, on in (("needs target", p.needs_target), ("training only", p.training_only)) if on)
+        notes = ", ".join(
+            x for x, on in (("needs target", p.needs_target), ("training only", p.training_only)) if on
+        )
         values = "/".join(p.values) if p.values else "open"
         table.add_row(p.name, p.group, p.label, p.answer_format, values, notes)
     console.print(table)
@@ -93,10 +101,16 @@ def prompts() -> None:
 @click.argument("task")
 @click.option("-p", "--property", "prop", help="Also render the hypothetical prompt for this property.")
 @click.option("--template", default="inward-v1", show_default=True, help="Prompt template family.")
-@click.option("--release", type=click.Path(exists=True, path_type=Path), help="Derive the template from paper release files.")
+@click.option(
+    "--release",
+    type=click.Path(exists=True, path_type=Path),
+    help="Derive the template from paper release files.",
+)
 @click.option("--split", type=click.Choice(["train", "val"]), default="val", show_default=True)
 @click.option("--index", default=0, show_default=True, help="Which item to render.")
-def prompts_show(task: str, prop: str | None, template: str, release: Path | None, split: str, index: int) -> None:
+def prompts_show(
+    task: str, prop: str | None, template: str, release: Path | None, split: str, index: int
+) -> None:
     """Render an example object-level (and hypothetical) prompt for a task."""
     from inward import prompts as PR
     from inward import tasks as T
@@ -107,13 +121,15 @@ def prompts_show(task: str, prop: str | None, template: str, release: Path | Non
     if not items:
         raise click.ClickException(f"task {task} has no {split} items")
     item = items[index % len(items)]
-    console.rule(f"object-level  [{tpl.name} {tpl.hash(t)}]")
+    # escape: "[name hash]" would otherwise be read as a rich markup tag and vanish.
+    console.rule(escape(f"object-level  [{tpl.name} {tpl.hash(t)}]"))
+    # soft_wrap: print each prompt exactly as sent, never re-wrapped to the terminal width.
     for m in tpl.object_messages(t, item):
-        console.print(f"[bold]{m['role']}:[/bold]", m["content"], markup=False)
+        console.print(f"{m['role']}:", m["content"], markup=False, soft_wrap=True)
     for p in [prop] if prop else []:
-        console.rule(f"hypothetical: {p}  [{tpl.name} {tpl.hash(t, p)}]")
+        console.rule(escape(f"hypothetical: {p}  [{tpl.name} {tpl.hash(t, p)}]"))
         for m in tpl.hypothetical_messages(t, item, p):
-            console.print(f"[bold]{m['role']}:[/bold]", m["content"], markup=False)
+            console.print(f"{m['role']}:", m["content"], markup=False, soft_wrap=True)
     del PR
 
 
@@ -143,6 +159,6 @@ def data_check(state: AppState, directory: Path) -> None:
     from inward.tasks.paper import check_dir
 
     report = check_dir(directory)
-    console.print(report.render() if hasattr(report, "render") else str(report))
+    console.print(report.render(), markup=False)
     if not report.ok:
         raise SystemExit(1)
