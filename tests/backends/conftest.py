@@ -79,3 +79,25 @@ def tiny(tiny_model_dir: Path):  # type: ignore[no-untyped-def]
     from inward.backends.local import LocalBackend
 
     return LocalBackend(tiny_model_dir, device="cpu", batch_size=16, threads=1)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The real SmolLM2-135M-Instruct folder (converted once into the user cache); skips when unavailable."""
+    for module in ("torch", "transformers"):
+        pytest.importorskip(module)
+    from inward.errors import UserError
+
+    try:
+        from inward.models.testing import smollm2_path
+
+        return smollm2_path()
+    except (ImportError, UserError) as e:
+        pytest.skip(f"SmolLM2 weights unavailable: {e}")
+
+
+@pytest.fixture(scope="session")
+def smollm2(smollm2_dir: Path):  # type: ignore[no-untyped-def]
+    from inward.backends.local import LocalBackend
+
+    return LocalBackend(smollm2_dir, device="cpu", batch_size=16)

@@ -79,6 +79,37 @@ def test_early_stop_never_changes_the_prefix(tiny, name: str) -> None:  # type: 
     assert n_early > 0
 
 
+def _plain_greedy(lm, prompt: list[dict[str, str]], max_tokens: int) -> tuple[list[int], list[float]]:  # type: ignore[no-untyped-def]
+    """Reference: greedy tokens and their log-probs from full forwards without cache, batch 1."""
+    ids = lm._lm.encode(prompt)
+    out: list[int] = []
+    logps: list[float] = []
+    with torch.no_grad():
+        for _ in range(max_tokens):
+            lp = torch.log_softmax(lm.model(input_ids=torch.tensor([ids + out])).logits[0, -1].float(), -1)
+            out.append(int(lp.argmax()))
+            logps.append(float(lp.max()))
+            if out[-1] in lm._lm.eos_ids:
+                break
+    return out, logps
+
+
+def test_greedy_matches_plain_forwards_while_rows_leave(tiny) -> None:  # type: ignore[no-untyped-def]
+    """Rows stop at different steps (so the batch is compacted and padding trimmed); every row still
+    decodes exactly what full uncached forwards of that prompt alone decode."""
+    max_tokens = 10
+    stops = [(lambda s, k=k: len(s) >= k) for k in (1, 3, 5, 8, 40, 40, 2, 40, 6, 40, 4, 40)]
+    out = tiny.generate(PROMPTS, GenerateConfig(max_tokens=max_tokens, top_logprobs=1), stop_when=stops)
+    assert len({g[0].completion_tokens for g in out}) >= 4  # rows really left at different steps
+    for prompt, gens in zip(PROMPTS, out, strict=True):
+        g = gens[0]
+        want, want_lp = _plain_greedy(tiny, prompt, max_tokens)
+        got = want[: g.completion_tokens]
+        assert g.text == tiny._lm.decode([t for t in got if t not in tiny._lm.eos_ids])
+        for d, lp in zip(g.logprobs or [], want_lp, strict=False):
+            assert max(d.values()) == pytest.approx(lp, abs=1e-4)
+
+
 def test_early_stop_saves_work(tiny) -> None:  # type: ignore[no-untyped-def]
     config = GenerateConfig(max_tokens=24)
     tiny.stats.reset()
@@ -114,6 +145,17 @@ def test_sampling_is_seeded_and_independent_of_the_batch(tiny) -> None:  # type:
     assert [g.text for g in alone[0]] == texts[3]
     assert texts != [[g.text for g in gens] for gens in other_seed]
     assert any(len(set(t)) > 1 for t in texts)  # the n samples of a prompt differ
+
+
+def test_many_samples_are_drawn_in_passes_with_the_same_seeds(tiny_model_dir: Path, tiny) -> None:  # type: ignore[no-untyped-def]
+    from inward.backends.local import LocalBackend
+
+    config = GenerateConfig(temperature=1.0, n=7, max_tokens=5, seed=1)
+    small = LocalBackend(tiny_model_dir, device="cpu", batch_size=3, threads=1)
+    got = small.generate(PROMPTS[:4], config)
+    want = tiny.generate(PROMPTS[:4], config)
+    assert [[g.text for g in gens] for gens in got] == [[g.text for g in gens] for gens in want]
+    assert all(len(gens) == 7 for gens in got)
 
 
 def test_top_logprobs_follow_the_greedy_choice(tiny) -> None:  # type: ignore[no-untyped-def]

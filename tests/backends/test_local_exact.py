@@ -112,12 +112,13 @@ def test_exact_matches_sampling(tiny) -> None:  # type: ignore[no-untyped-def]
             assert value in exact.probs
 
 
-def test_tree_attention_equals_plain_forwards(tiny) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("which", ["tiny", pytest.param("smollm2", marks=pytest.mark.slow)])
+def test_tree_attention_equals_plain_forwards(which: str, request: pytest.FixtureRequest) -> None:
     """Expanding several prefixes of two padded prompts in one forward gives each prefix's true next-token
     log-probs (checked against a plain forward of prompt + prefix, batch 1, no cache)."""
     from inward.backends._local_exact import _Node, _tree_inputs
 
-    lm = tiny._lm
+    lm = request.getfixturevalue(which)._lm
     prompts = [lm.encode(PROMPTS[0]), lm.encode(PROMPTS[4])]
     assert len(prompts[0]) != len(prompts[1])  # so the first row is left-padded
     _, cache, mask = lm.prefill(prompts)
@@ -146,8 +147,11 @@ def test_tree_attention_equals_plain_forwards(tiny) -> None:  # type: ignore[no-
     for row, nodes in enumerate(step2):
         for j, node in enumerate(nodes):
             full = torch.tensor([prompts[row] + list(node.tokens)])
-            want = torch.log_softmax(lm.model(input_ids=full).logits[0, -1].float(), -1)
-            assert torch.allclose(got[row, j], want, atol=1e-4), (row, j)
+            with torch.no_grad():
+                want = torch.log_softmax(lm.model(input_ids=full).logits[0, -1].float(), -1)
+            # compare where the mass is: far-tail log-probs of a real model carry more round-off
+            top = want > -15
+            assert torch.allclose(got[row, j][top], want[top], atol=2e-4), (row, j)
 
 
 def test_batched_and_single_prompt_enumeration_agree(tiny_model_dir) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,16 +114,25 @@ class LocalBackend:
         sampled = config.temperature > 0
         per_prompt = config.n if sampled else 1
         out: list[list[Generation]] = [[] for _ in prompts]
+        # A batch holds at most `batch_size` rows: the samples of one prompt share its prefill, and when a
+        # prompt wants more samples than that, they are drawn in several passes.
+        chunk = min(per_prompt, self.batch_size)
         with timed(self.stats, len(prompts)):
             encoded = [self._lm.encode(p) for p in prompts]
-            size = max(1, self.batch_size // per_prompt)
-            for bucket in length_buckets([len(e) for e in encoded], size):
-                seeds = [_seeds(config, prompts[i], per_prompt) for i in bucket] if sampled else None
-                results = generate_bucket(
-                    self._lm, [encoded[i] for i in bucket], [stops[i] for i in bucket], seeds, config
-                )
-                for i, gens in zip(bucket, results, strict=True):
-                    out[i] = gens if sampled else [gens[0]] * config.n
+            seeds = [_seeds(config, p, per_prompt) for p in prompts] if sampled else None
+            for bucket in length_buckets([len(e) for e in encoded], max(1, self.batch_size // chunk)):
+                for start in range(0, per_prompt, chunk):
+                    results = generate_bucket(
+                        self._lm,
+                        [encoded[i] for i in bucket],
+                        [stops[i] for i in bucket],
+                        [seeds[i][start : start + chunk] for i in bucket] if seeds else None,
+                        config,
+                    )
+                    for i, gens in zip(bucket, results, strict=True):
+                        out[i].extend(gens)
+        if not sampled:  # greedy: the n answers are one answer
+            out = [[replace(gens[0]) for _ in range(config.n)] for gens in out]
         return out
 
     def distribution(

@@ -1,0 +1,113 @@
+"""LocalBackend on the real SmolLM2-135M-Instruct (slow): early stop and batching leave answers unchanged."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from inward.backends.base import GenerateConfig
+
+pytestmark = pytest.mark.slow
+
+TEMPLATES = [
+    "Name a {}.",
+    "What is your favourite {}? Answer with one word.",
+    "Describe a {} in one sentence.",
+    "Tell me a fact about a {}.",
+    "Is a {} bigger than a car? Answer yes or no.",
+    "Write a short poem about a {}.",
+    "What colour is a typical {}?",
+    "Give three words that describe a {}.",
+    "Spell the word {} backwards.",
+    "How many letters are in the word {}?",
+    "Pick a random number between 1 and 10, then name a {}.",
+]
+SUBJECTS = ["animal", "fruit", "city", "river", "planet", "colour", "tree", "car", "song", "book"]
+PROMPTS = [[{"role": "user", "content": t.format(s)}] for t in TEMPLATES for s in SUBJECTS]
+
+
+def first_char(text: str, finished: bool) -> str | None:
+    s = text.lstrip()
+    return s[0] if s else ("" if finished else None)
+
+
+def second_char(text: str, finished: bool) -> str | None:
+    s = text.lstrip()
+    return s[1] if len(s) >= 2 else (s[1:] if finished else None)
+
+
+def first_word(text: str, finished: bool) -> str | None:
+    m = re.match(r"\s*([^\s.,!?;:]+)[\s.,!?;:]", text)
+    if m:
+        return m.group(1).lower()
+    return text.strip().lower() if finished else None
+
+
+def starts_with_vowel(text: str, finished: bool) -> str | None:
+    c = first_char(text, finished)
+    return None if c is None else str(c.lower() in "aeiou")
+
+
+PROPERTIES = {"first_char": first_char, "second_char": second_char, "first_word": first_word}
+PROPERTIES["starts_with_vowel"] = starts_with_vowel
+
+
+def all_determined(text: str) -> bool:
+    return all(p(text, False) is not None for p in PROPERTIES.values())
+
+
+def test_early_stop_gives_the_same_property_values(smollm2) -> None:  # type: ignore[no-untyped-def]
+    assert len(PROMPTS) >= 100
+    config = GenerateConfig(max_tokens=16)
+    smollm2.stats.reset()
+    full = smollm2.generate(PROMPTS, config)
+    full_tokens = smollm2.stats.generated_tokens
+    smollm2.stats.reset()
+    early = smollm2.generate(PROMPTS, config, stop_when=[all_determined] * len(PROMPTS))
+    assert smollm2.stats.generated_tokens < full_tokens / 2  # the point of stopping early
+    n_early = 0
+    for f, e in zip(full, early, strict=True):
+        f0, e0 = f[0], e[0]
+        assert f0.text.startswith(e0.text)
+        for name, prop in PROPERTIES.items():
+            want = prop(f0.text, True)
+            got = prop(e0.text, e0.finish_reason != "early")
+            assert got == want, (name, f0.text, e0.text)
+        n_early += e0.finish_reason == "early"
+    assert n_early >= 90
+
+
+def test_batch_sizes_agree(smollm2_dir) -> None:  # type: ignore[no-untyped-def]
+    """Greedy answers with batch 1 (no padding) and batch 16 (length buckets, left padding) are identical
+    on 16 prompts of different lengths; their log-probs agree to fp32 round-off."""
+    from inward.backends.local import LocalBackend
+
+    prompts = PROMPTS[::7]
+    config = GenerateConfig(max_tokens=12, top_logprobs=1)
+    one = LocalBackend(smollm2_dir, device="cpu", batch_size=1).generate(prompts, config)
+    many = LocalBackend(smollm2_dir, device="cpu", batch_size=16).generate(prompts, config)
+    assert [g[0].text for g in one] == [g[0].text for g in many]
+    worst = 0.0
+    for a, b in zip(one, many, strict=True):
+        for pa, pb in zip(a[0].logprobs or [], b[0].logprobs or [], strict=True):
+            (ka, va), (kb, vb) = next(iter(pa.items())), next(iter(pb.items()))
+            assert ka == kb
+            worst = max(worst, abs(va - vb))
+    assert worst < 1e-3
+
+
+def test_exact_distribution_of_a_one_word_answer(smollm2) -> None:  # type: ignore[no-untyped-def]
+    """A hypothetical-style question: the first-word distribution reaches its coverage, and the mass of the
+    most likely first token's word is close to that token's probability (it is almost always followed by a
+    delimiter; other spellings of the word add a little)."""
+    import math
+
+    prompt = [{"role": "user", "content": "Is the number 7 odd or even? Answer with one word."}]
+    d = smollm2.distribution([prompt], [first_word], coverage=0.95, max_branches=64, max_tokens=8)[0]
+    assert d.covered >= 0.95 and sum(d.probs.values()) == pytest.approx(d.covered)
+    first = smollm2.next_token_logprobs([prompt], top_k=5)[0]
+    token = max(first, key=lambda k: first[k])
+    assert token.isalpha()
+    p_token = math.exp(first[token])
+    assert p_token - 0.02 <= d.probs[token.lower()] <= p_token + 0.05
