@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from inward.report import (
     SelfTraining,
     SelfTrainingModel,
     TrainStats,
+    write_report,
 )
 
 GROUPS = (
@@ -295,3 +297,22 @@ def example_results() -> Results:
 @pytest.fixture
 def results() -> Results:
     return example_results()
+
+
+EVIL = "<script>alert('x')</script>"
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, Path]:
+    """The example written once per session, with a script tag in the run name, a note, a model label and the
+    config (to check escaping); returns (results, index.html)."""
+    pytest.importorskip(
+        "matplotlib", reason="write_report draws figures with the 'report' extra (matplotlib)"
+    )
+    results = example_results()
+    results.run.name = f"run {EVIL}"
+    results.run.notes.append(f"note {EVIL}")
+    assert results.cross_prediction is not None
+    results.cross_prediction.targets[0].cross[0].label = EVIL
+    results.run.config["prompt"] = EVIL
+    return results, write_report(results, tmp_path_factory.mktemp("report"))

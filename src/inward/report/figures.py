@@ -120,6 +120,7 @@ def grouped_bars(ax: Axes, series: Sequence[Bars], *, title: str) -> dict[str, l
     """Grouped bars with CI error bars, value labels and ⋆ baselines; returns bar x positions per group."""
     groups = _groups(series)
     width = 0.8 / max(len(series), 1)
+    vertical = len(series) > 2  # three or more bars per group: horizontal values would run into each other
     positions: dict[str, list[float]] = {g: [] for g in groups}
     starred = False
     for i, s in enumerate(series):
@@ -149,13 +150,14 @@ def grouped_bars(ax: Axes, series: Sequence[Bars], *, title: str) -> dict[str, l
         for x, a, h in zip(xs, acc, hi, strict=True):
             if a != a:  # NaN: nothing was measured
                 continue
-            inside = a >= 8
+            inside = a >= (14 if vertical else 8)
             ax.text(
                 x,
                 1.2 if inside else a + h + 1.0,
                 f"{a:.1f}",
                 ha="center",
                 va="bottom",
+                rotation=90 if vertical else 0,
                 fontsize=7.5,
                 color=ink if inside else "#222222",
             )

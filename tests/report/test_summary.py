@@ -1,0 +1,45 @@
+"""Markdown summary and headline sentences."""
+
+from __future__ import annotations
+
+from inward.report import Results, RunInfo, headlines, markdown_summary
+
+
+def test_summary_has_the_paper_numbers(results: Results) -> None:
+    md = markdown_summary(results)
+    st, cp, cal, bc = (
+        results.self_training,
+        results.cross_prediction,
+        results.calibration,
+        results.behaviour_change,
+    )
+    assert st is not None and cp is not None and cal is not None and bc is not None
+    before, after = st.models[0].untrained[-1], st.models[0].trained[-1]
+    assert f"| {st.models[0].label} | {100 * (before.acc or 0):.1f}% [" in md
+    assert (
+        f"{100 * (after.acc or 0):.1f}% [{100 * (after.ci_low or 0):.1f}, {100 * (after.ci_high or 0):.1f}]"
+        in md
+    )
+    assert f"{100 * (after.baseline or 0):.1f}%" in md
+    assert "+11.5 pp" in md and "0.002 / 0.001" in md  # self − cross with its p-values
+    mads = [f"{c.mad:.1f}" for c in cal.panels[0].conditions]
+    assert f"| animals_long · second character | {' | '.join(mads)} | 500 | exact |" in md
+    assert "| shifted | 21.7% [" in md and "| entropy-matched |" in md and "<0.001 / n/a" in md
+    assert md.count("### ") == 4
+    assert len(md.splitlines()) < 40  # short
+
+
+def test_pipes_in_labels_do_not_break_tables(results: Results) -> None:
+    assert results.self_training is not None
+    results.self_training.models[0].label = "a|b"
+    md = markdown_summary(results)
+    assert "| a\\|b |" in md
+
+
+def test_headlines_and_empty_results(results: Results) -> None:
+    lines = headlines(results)
+    assert len(lines) == 2 + 1 + 2 + 1  # two models, one cross pair, two calibration panels, behaviour change
+    assert lines[0].startswith("Qwen2.5-Coder-0.5B: self-prediction 42.5% untrained → 58.5% self-trained")
+    empty = Results(run=RunInfo(name="e", run_id="r"))
+    assert headlines(empty) == []
+    assert "No experiment results" in markdown_summary(empty)
