@@ -1,7 +1,7 @@
 """The store as a cache in front of any backend: a repeated request costs nothing.
 
-The key of a call is the hash of (model identity, messages, decoding config, stop rule). The model identity is the
-backend's fingerprint, so a retrained adapter with a reused name does not hit stale answers.
+The key of a call is the hash of (model identity, messages, decoding config, stop rule). The model identity is
+the backend's fingerprint, so a retrained adapter with a reused name does not hit stale answers.
 """
 
 from __future__ import annotations
@@ -71,5 +71,5 @@ class CachedGenerator:
             if k in fresh:
                 result.append(fresh[k])
             else:
-                result.append([Generation(**g) for g in cached[k]["generations"]])
+                result.append([Generation(**g) for g in cached[k]["response"]["generations"]])
         return result
