@@ -196,7 +196,7 @@ def markdown_summary(results: Results) -> str:
     """Short markdown: run line, then one table per experiment that was run, then the run's notes."""
     run = results.run
     lines = [f"## {_md(run.name)} (run {_md(run.run_id)})", ""]
-    when = f"finished {run.finished:%Y-%m-%d %H:%M} UTC, " if run.finished else ""
+    when = f"finished {run.finished:%Y-%m-%d %H:%M %Z}".rstrip() + ", " if run.finished else ""
     lines += [
         f"{when}wall {F.duration(run.wall_s)}. Accuracy = micro-average with 95% CI (±1.96·SEM); "
         "baseline = mode baseline (the paper's ⋆) of the same rows; p two-sided.",
