@@ -45,6 +45,7 @@ class _Background:
         self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.owner = self
         host, port = self._httpd.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         self.address = f"http://{host}:{port}"
         self.base_url = f"{self.address}/v1"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

@@ -37,7 +37,7 @@ def message(text: str, stop_reason: str = "end_turn", usage: tuple[int, int] = (
     }
 
 
-def api_error(status: int, kind: str, msg: str, headers: dict[str, str] | None = None) -> httpx.Response:
+def api_error(status: int, kind: str, msg: str, headers: dict[str, str] | None = None) -> Any:
     return httpx.Response(
         status, json={"type": "error", "error": {"type": kind, "message": msg}}, headers=headers
     )
@@ -55,9 +55,9 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_request_shape_and_answers() -> None:
-    seen: list[tuple[httpx.Request, dict[str, Any]]] = []
+    seen: list[tuple[Any, dict[str, Any]]] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         body = json.loads(request.content)
         seen.append((request, body))
         return httpx.Response(200, json=message("Paris." if len(seen) % 2 else "Lyon", "max_tokens"))
@@ -97,7 +97,7 @@ def test_429_with_retry_after_and_529_overloaded_are_retried() -> None:
         api_error(500, "api_error", "Internal server error"),
     ]
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         return script.pop(0) if script else httpx.Response(200, json=message("ok"))
 
     t = time.monotonic()
@@ -111,7 +111,7 @@ def test_429_with_retry_after_and_529_overloaded_are_retried() -> None:
 def test_truncated_body_is_retried() -> None:
     calls = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -130,7 +130,7 @@ def test_distribution_samples_at_temperature_one() -> None:
     answers = iter(["B", "B", "A", "C", "B"] * 10)
     seen: list[dict[str, Any]] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         seen.append(json.loads(request.content))
         return httpx.Response(200, json=message(next(answers)))
 
@@ -145,7 +145,7 @@ def test_distribution_samples_at_temperature_one() -> None:
 
 
 def test_user_errors(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    def unauthorized(request: httpx.Request) -> httpx.Response:
+    def unauthorized(request: Any) -> Any:
         return api_error(401, "authentication_error", f"invalid x-api-key {SECRET}")
 
     with caplog.at_level(logging.DEBUG), make(unauthorized) as b, pytest.raises(UserError) as info:
@@ -166,7 +166,7 @@ def test_user_errors(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureF
 def test_api_version_header_can_be_pinned() -> None:
     versions: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         versions.append(request.headers["anthropic-version"])
         return httpx.Response(200, json=message("ok"))
 
@@ -179,7 +179,7 @@ def test_api_version_header_can_be_pinned() -> None:
 def test_refused_temperature_is_dropped_only_at_the_api_default(caplog: pytest.LogCaptureFixture) -> None:
     bodies: list[dict[str, Any]] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Any) -> Any:
         body = json.loads(request.content)
         bodies.append(body)
         if "temperature" in body:

@@ -12,16 +12,18 @@ from typing import Any
 
 import pytest
 
-httpx = pytest.importorskip("httpx")
+pytest.importorskip("httpx")
 pytest.importorskip("openai")
 
-from inward.backends.base import Backend, GenerateConfig  # noqa: E402
-from inward.backends.openai_compat import (  # noqa: E402
+import httpx
+
+from inward.backends.base import Backend, GenerateConfig
+from inward.backends.openai_compat import (
     OpenAICompatBackend,
     TokenLogprob,
     logprob_distribution,
 )
-from inward.errors import UserError  # noqa: E402
+from inward.errors import UserError
 
 SECRET = "sk-test-SECRETSECRET-9f8e7d6c"
 URL = "http://mock.local/v1"

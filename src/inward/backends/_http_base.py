@@ -35,6 +35,7 @@ from inward.errors import UserError
 from inward.refs import ModelRef
 
 T = TypeVar("T")
+B = TypeVar("B", bound="HttpBackend")
 
 
 class Secret:
@@ -225,7 +226,7 @@ class HttpBackend:
                 self._loop.run(client.close())
         self._loop.close()
 
-    def __enter__(self) -> HttpBackend:
+    def __enter__(self: B) -> B:
         return self
 
     def __exit__(self, *exc: object) -> None:
