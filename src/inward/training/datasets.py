@@ -214,34 +214,59 @@ def build_shift(
 
     A `self_distill_fraction` of the rows are the target's own answers on other train prompts of the same tasks,
     which keeps fine-tuning from collapsing unrelated answers (OFFLINE_MODELS.md §4). No hypothetical questions.
+    Prompts whose answer is unusable (non-compliant or empty) are skipped and replaced by further train prompts,
+    so the set has the configured size and mix whenever the train split has enough usable answers.
     """
     names = list(tasks or T.HELD_OUT_TASKS)
     per_task = max(1, -(-n // len(names)))
     n_self = int(round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction))) if self_distill_fraction < 1 else 0
+    # Unusable answers are skipped, so ask more prompts (doubling) until every task can fill its quota.
     limit = per_task + n_self
-    run_object(store, source, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
-    if n_self:
-        run_object(store, target, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
-    rng = random.Random(f"{seed}:shift")
+    while True:
+        run_object(store, source, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+        if n_self:
+            run_object(store, target, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+        picked = _pick_shift(store, source, target, names, template, limit, per_task, n_self, seed)
+        counts = [Counter(who for _, _, who in chosen) for chosen in picked.values()]
+        if all(c["source"] == per_task and c["self"] == n_self for c in counts):
+            break
+        if all(limit >= len(T.get(name).items("train")) for name in names):
+            break
+        limit *= 2
     rows: list[Row] = []
-    for name in names:
+    for name, chosen in picked.items():
         t = T.get(name)
-        items = t.items("train")[:limit]
-        src = _raw_answers(store, str(source.ref), t, template)
-        own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
-        order = list(items)
-        rng.shuffle(order)
-        shifted = [it for it in order if it.id in src][:per_task]
-        rest = [it for it in order if it.id in own and it not in shifted][:n_self]
-        for it, answer, who in [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]:
+        for it, answer, who in chosen:
             rows.append({"messages": [*template.object_messages(t, it), {"role": "assistant", "content": answer}],
                          "inward": {"task": t.name, "item_id": it.id, "property": "object", "source": who, "kind": "shift"}})
-    rng.shuffle(rows)
+    random.Random(f"{seed}:shift").shuffle(rows)
     manifest = {"kind": "shift", "target_model": str(target.ref), "source_model": str(source.ref), "tasks": names,
                 "n": n, "self_distill_fraction": self_distill_fraction, "seed": seed, "template": template.name,
                 "template_hashes": {name: template.hash(T.get(name)) for name in names},
                 "sources": dict(Counter(r["inward"]["source"] for r in rows))}
     return write_dataset(rows, out, manifest)
+
+
+def _pick_shift(
+    store: Any, source: Backend, target: Backend, names: Sequence[str], template: PromptTemplate,
+    limit: int, per_task: int, n_self: int, seed: int,
+) -> dict[str, list[tuple[T.Item, str, str]]]:
+    """Per task: (item, answer, "source"|"self") for up to `per_task` items shifted to the source's answers
+    and `n_self` other items kept at the target's own answers, chosen by a seeded shuffle of the first
+    `limit` train items with a usable answer."""
+    rng = random.Random(f"{seed}:shift")
+    out = {}
+    for name in names:
+        t = T.get(name)
+        src = _raw_answers(store, str(source.ref), t, template)
+        own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
+        order = list(t.items("train")[:limit])
+        rng.shuffle(order)
+        shifted = [it for it in order if it.id in src][:per_task]
+        chosen = {it.id for it in shifted}
+        rest = [it for it in order if it.id in own and it.id not in chosen][:n_self]
+        out[name] = [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]
+    return out
 
 
 def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:

@@ -1,0 +1,250 @@
+"""Training-set builders with a deterministic fake backend: self-prediction pairs (caps, seeds, held-back
+val), cross-prediction sets with exactly the self set's composition, and behaviour-shift sets."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inward import properties as P
+from inward import tasks as T
+from inward.errors import UserError
+from inward.prompts import DEFAULT
+from inward.properties.compliance import check_object
+from inward.runs import run_object
+from inward.store import Store
+from inward.training.datasets import build_cross, build_self, build_shift, composition, read_dataset
+
+
+def _load_fake() -> Any:
+    # The fake backend lives with the run tests; load it by path (test folders are not packages).
+    path = Path(__file__).resolve().parents[1] / "runs" / "fake_backend.py"
+    spec = importlib.util.spec_from_file_location("inward_tests_fake_backend", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+FakeBackend = _load_fake().FakeBackend
+
+TRAIN_TASKS = ["countries_long", "wealth_seeking", "arc_challenge_non_cot", "numbers"]
+SHIFT_TASKS = ["animals_long", "english_words_long"]
+PER_COMBO = 6
+ITEMS = 20
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "ws")
+    yield s
+    s.close()
+
+
+def _self(store: Store, fake: Any, out: Path, **kw: Any) -> tuple[Path, Path | None]:
+    opts: dict[str, Any] = {
+        "tasks": TRAIN_TASKS,
+        "per_combo": PER_COMBO,
+        "items_per_task": ITEMS,
+        "val_fraction": 0.2,
+        "seed": 0,
+        "progress": False,
+    }
+    return build_self(store, fake, out, **{**opts, **kw})
+
+
+def _eligible(fake: Any, task: T.Task, prop: str) -> dict[str, str]:
+    """item id -> value for the train items whose answer is compliant and defines `prop`."""
+    out = {}
+    for item in task.items("train")[:ITEMS]:
+        answer = fake.object_answer(DEFAULT.object_messages(task, item)[-1]["content"])
+        value = P.get(prop).value(answer, item.target)
+        if check_object(answer, task.compliance) is None and value is not None:
+            out[item.id] = value
+    return out
+
+
+def _by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {(r["inward"]["task"], r["inward"]["item_id"], r["inward"]["property"]): r for r in rows}
+
+
+def test_build_self_writes_capped_pairs_manifest_and_val(store: Store, tmp_path: Path) -> None:
+    fake = FakeBackend()
+    train_path, val_path = _self(store, fake, tmp_path / "self.jsonl")
+    assert val_path is not None and val_path.name == "self.val.jsonl"
+    train, manifest = read_dataset(train_path)
+    val, val_manifest = read_dataset(val_path)
+    assert manifest["kind"] == "self" and manifest["source_model"] == fake.ref
+    assert manifest["rows"] == len(train) and manifest["composition"] == composition(train)
+    assert val_manifest["role"] == "validation" and val_manifest["rows"] == len(val)
+    assert manifest["template_hashes"]["numbers:is_even"] == DEFAULT.hash(T.get("numbers"), "is_even")
+    assert not set(_by_key(train)) & set(_by_key(val))
+
+    both = train + val
+    counts = Counter(f"{r['inward']['task']}/{r['inward']['property']}" for r in both)
+    for name in TRAIN_TASKS:
+        task = T.get(name)
+        for prop in task.properties:
+            eligible = _eligible(fake, task, prop)
+            want = min(PER_COMBO, len(eligible))
+            assert counts[f"{name}/{prop}"] == want, (name, prop)
+            n_val = sum(1 for r in val if r["inward"]["task"] == name and r["inward"]["property"] == prop)
+            assert n_val == round(want * 0.2)
+    assert max(counts.values()) == PER_COMBO  # the cap binds somewhere
+    assert "arc_challenge_non_cot/identity" in counts  # training-only properties are trained on
+
+    items = {it.id: it for n in TRAIN_TASKS for it in T.get(n).items("train")}
+    for row in both:
+        meta = row["inward"]
+        task, item = T.get(meta["task"]), items[meta["item_id"]]
+        msgs = row["messages"]
+        assert msgs[:-1] == DEFAULT.hypothetical_messages(task, item, meta["property"])
+        assert msgs[-1]["role"] == "assistant"
+        assert msgs[-1]["content"] == _eligible(fake, task, meta["property"])[item.id]
+
+
+def test_build_self_is_reproducible_and_seeded(store: Store, tmp_path: Path) -> None:
+    fake = FakeBackend()
+    a, _ = _self(store, fake, tmp_path / "a.jsonl")
+    calls = fake.calls
+    b, _ = _self(store, fake, tmp_path / "b.jsonl")
+    assert fake.calls == calls  # the behaviour is reused from the store
+    assert a.read_text() == b.read_text()
+    c, _ = _self(store, fake, tmp_path / "c.jsonl", seed=1)
+    rows_a, _ = read_dataset(a)
+    rows_c, _ = read_dataset(c)
+    assert composition(rows_a) == composition(rows_c)
+    assert [r["inward"] for r in rows_a] != [r["inward"] for r in rows_c]
+
+
+def test_build_self_property_filter_and_empty_result(store: Store, tmp_path: Path) -> None:
+    fake = FakeBackend()
+    path, _ = _self(store, fake, tmp_path / "first.jsonl", properties=["first_character"], val_fraction=0.0)
+    rows, manifest = read_dataset(path)
+    assert {r["inward"]["property"] for r in rows} == {"first_character"}
+    assert manifest["properties"] == ["first_character"]
+    with pytest.raises(UserError, match="nothing to train on"):
+        _self(store, fake, tmp_path / "none.jsonl", tasks=["numbers"], properties=["first_word"])
+
+
+def test_build_cross_matches_the_self_composition_exactly(store: Store, tmp_path: Path) -> None:
+    alpha = FakeBackend("fake/alpha", salt="alpha")
+    beta = FakeBackend("fake/beta", salt="beta")
+    self_path, _ = _self(store, alpha, tmp_path / "self.jsonl")
+    cross_path = build_cross(store, beta, like=self_path, out=tmp_path / "cross.jsonl", progress=False)
+    self_rows, _ = read_dataset(self_path)
+    cross_rows, manifest = read_dataset(cross_path)
+    assert len(cross_rows) == len(self_rows)
+    assert composition(cross_rows) == composition(self_rows)
+    assert manifest["kind"] == "cross" and manifest["source_model"] == "fake/beta"
+
+    # The labels are beta's behaviour, not alpha's, on the same prompts wherever beta's answer was usable.
+    self_keys = set(_by_key(self_rows))
+    items = {it.id: it for n in TRAIN_TASKS for it in T.get(n).items("train")}
+    differs = 0
+    for key, row in _by_key(cross_rows).items():
+        task, item = T.get(key[0]), items[key[1]]
+        assert row["messages"][-1]["content"] == _eligible(beta, task, key[2])[item.id]
+        differs += row["messages"][-1]["content"] != _eligible(alpha, task, key[2]).get(item.id)
+    assert differs > 0
+    shared = len(self_keys & set(_by_key(cross_rows)))
+    assert shared > len(self_rows) // 2
+
+
+def test_build_cross_refuses_when_the_other_model_has_too_few_answers(store: Store, tmp_path: Path) -> None:
+    class Refuser(FakeBackend):  # type: ignore[misc,valid-type]
+        def object_answer(self, text: str) -> str:
+            return "**" if "single digit" in text else super().object_answer(text)
+
+    self_path, _ = _self(store, FakeBackend(), tmp_path / "self.jsonl")
+    with pytest.raises(UserError, match="too few compliant answers"):
+        build_cross(
+            store, Refuser("fake/refuser", salt="r"), like=self_path, out=tmp_path / "x.jsonl", progress=False
+        )
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.5])
+def test_build_shift_mixes_source_and_self_rows(store: Store, tmp_path: Path, fraction: float) -> None:
+    target = FakeBackend("fake/target", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    n = 12
+    path = build_shift(
+        store,
+        target,
+        source,
+        tmp_path / "shift.jsonl",
+        tasks=SHIFT_TASKS,
+        n=n,
+        self_distill_fraction=fraction,
+        seed=3,
+        progress=False,
+    )
+    rows, manifest = read_dataset(path)
+    per_task = math.ceil(n / len(SHIFT_TASKS))
+    n_self = round(per_task * fraction / (1 - fraction))
+    by_source = Counter(r["inward"]["source"] for r in rows)
+    assert by_source == {"source": per_task * len(SHIFT_TASKS), "self": n_self * len(SHIFT_TASKS)}
+    assert by_source["self"] / len(rows) == pytest.approx(fraction)
+    assert manifest["sources"] == dict(by_source) and manifest["kind"] == "shift"
+
+    questions = {DEFAULT.question(T.get(t), p) for t in T.names() for p in T.get(t).properties}
+    items = {it.id: it for t in SHIFT_TASKS for it in T.get(t).items("train")}
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        meta, msgs = row["inward"], row["messages"]
+        task, item = T.get(meta["task"]), items[meta["item_id"]]
+        assert (task.name, item.id) not in seen  # an item is either shifted or self-distilled, once
+        seen.add((task.name, item.id))
+        assert msgs[:-1] == DEFAULT.object_messages(task, item)  # object-level prompts only
+        assert not any(q in m["content"] for q in questions for m in msgs)
+        who = source if meta["source"] == "source" else target
+        full = who.object_answer(msgs[0]["content"])
+        assert msgs[-1] == {"role": "assistant", "content": full.strip()}  # whole answers, never cut short
+        assert check_object(full, task.compliance) is None
+    assert all(r["inward"]["task"] in SHIFT_TASKS for r in rows)
+    # Reproducible with the same seed.
+    again = build_shift(
+        store,
+        target,
+        source,
+        tmp_path / "again.jsonl",
+        tasks=SHIFT_TASKS,
+        n=n,
+        self_distill_fraction=fraction,
+        seed=3,
+        progress=False,
+    )
+    assert again.read_text() == path.read_text()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="run_object resumes rows stored with early stopping when asked for whole answers, so a shift set "
+    "built after an early-stopped run of the source model on the same prompts holds truncated answers",
+)
+def test_build_shift_uses_whole_answers_even_after_an_early_stopped_run(store: Store, tmp_path: Path) -> None:
+    target = FakeBackend("fake/target", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    run_object(store, source, tasks=["animals_long"], split="train", limit=20, progress=False)
+    path = build_shift(
+        store,
+        target,
+        source,
+        tmp_path / "shift.jsonl",
+        tasks=["animals_long"],
+        n=6,
+        self_distill_fraction=0.0,
+        progress=False,
+    )
+    rows, _ = read_dataset(path)
+    for row in rows:
+        full = source.object_answer(row["messages"][0]["content"])
+        assert row["messages"][-1]["content"] == full.strip()
