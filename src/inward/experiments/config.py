@@ -135,16 +135,29 @@ def format_errors(e: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def yaml_error(path: Path, text: str, e: yaml.YAMLError) -> str:
+    """One line: where the YAML parser gave up (line number) and why."""
+    mark = getattr(e, "problem_mark", None)
+    if mark is not None:
+        line: int | None = mark.line + 1
+    elif isinstance(e, yaml.reader.ReaderError):  # a bad character: it has a position, not a mark
+        line = text.count("\n", 0, e.position) + 1
+    else:
+        line = None
+    why = getattr(e, "problem", None) or str(e).splitlines()[0]
+    where = f" line {line}:" if line is not None else ""
+    return f"{path}:{where} not valid YAML ({' '.join(str(why).split())})"
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"no experiment file {p}")
+    text = p.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UserError(f"{p}:{where}: not valid YAML ({getattr(e, 'problem', e)})") from None
+        raise UserError(yaml_error(p, text, e)) from None
     if not isinstance(data, dict):
         raise UserError(f"{p}: the experiment file must be a mapping of settings")
     try:
