@@ -1,6 +1,6 @@
 """Throughput of the OpenAI-compatible HTTP backend against a local llama.cpp server (SmolLM2-135M).
 
-    PYTHONPATH=src python benchmarks/bench_http.py [--prompts 12] [--max-tokens 8] [--fault-rate 0.4] [--json]
+    PYTHONPATH=src python benchmarks/bench_http.py [--prompts 12] [--max-tokens 8] [--fault-rate 0.5] [--json]
 
 Measures (1) wall time at concurrency 1 vs 8 (the server runs 8 slots; the ratio is the speed-up from bounded
 async concurrency), and (2) the same concurrency-8 run through the fault-injecting proxy of the test suite
@@ -47,7 +47,7 @@ def quiet_stderr() -> Iterator[None]:
 
 def run(base_url: str, prompts: list, config: GenerateConfig, concurrency: int) -> tuple[float, list, dict]:
     with OpenAICompatBackend(
-        f"openai-compatible/smollm2@{base_url}", concurrency=concurrency, backoff=(0.05, 1.0)
+        f"openai-compatible/smollm2@{base_url}", concurrency=concurrency, backoff=(0.05, 1.0), timeout=600
     ) as backend:
         t = time.perf_counter()
         out = backend.generate(prompts, config)
@@ -58,7 +58,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--prompts", type=int, default=12)
     ap.add_argument("--max-tokens", type=int, default=8)
-    ap.add_argument("--fault-rate", type=float, default=0.4)
+    ap.add_argument("--fault-rate", type=float, default=0.5)
     ap.add_argument("--retry-after", type=float, default=1.0, help="seconds the injected 429s ask to wait")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of the table")
     args = ap.parse_args()

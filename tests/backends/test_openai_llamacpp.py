@@ -37,7 +37,9 @@ def server() -> Iterator[LlamaCppServer]:
 
 
 def backend(base_url: str, **kw: Any) -> OpenAICompatBackend:
-    return OpenAICompatBackend(f"openai-compatible/smollm2@{base_url}", **kw)
+    # a shared 2-core box can take minutes per request under load; a client timeout would re-send work the
+    # server is still doing and spoil the exact request counts below
+    return OpenAICompatBackend(f"openai-compatible/smollm2@{base_url}", timeout=600, **kw)
 
 
 def texts(out: list[list[Generation]]) -> list[list[str]]:
