@@ -344,3 +344,26 @@ def test_missing_steps_are_user_errors(store: Store) -> None:
     run_object(store, fake, tasks=["animals_long"], limit=4, progress=False)
     with pytest.raises(UserError, match="no stored hypothetical answers"):
         score(store, object_model=fake.ref, meta_model=fake.ref, tasks=["animals_long"])
+
+
+@pytest.mark.parametrize("method", ["exact", "sampled"])
+def test_distributions_are_stored_once_per_item_and_property(store: Store, method: str) -> None:
+    from inward.runs import run_meta_distributions, run_object_distributions
+
+    fake = FakeBackend()
+    task = T.get("animals_long")
+    kw = {"tasks": ["animals_long"], "properties": ["first_word"], "limit": 6, "method": method, "samples": 3}
+    assert run_object_distributions(store, fake, **kw) == 6  # type: ignore[arg-type]
+    assert run_object_distributions(store, fake, **kw) == 0  # type: ignore[arg-type]
+    df = store.distributions(model=fake.ref, level="object")
+    assert len(df) == 6 and set(df["property"]) == {"first_word"}
+    for item_id, probs in zip(df["item_id"], df["probs"], strict=True):
+        item = next(it for it in task.items("val") if it.id == item_id)
+        value = P.get("first_word").value(fake.object_answer(_object_text(task, item)))
+        assert value is not None and probs == {value: 1.0}
+    if method == "sampled":
+        run_object(store, fake, tasks=["animals_long"], limit=6, progress=False)
+        n = run_meta_distributions(store, fake, **kw)  # type: ignore[arg-type]
+        meta = store.distributions(model=fake.ref, level="meta")
+        assert n == len(meta) > 0
+        assert all(abs(sum(p.values()) - 1) < 1e-9 for p in meta["probs"])
