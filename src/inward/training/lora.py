@@ -31,6 +31,7 @@ import os
 import random
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -115,16 +116,25 @@ def _run_digest(
 
 
 def _load_model(
-    base_path: Path, init_adapter: Path | None, config: TrainConfig, device: torch.device
+    base_path: Path, init_adapter: Path | None, config: TrainConfig, device: torch.device, progress: bool
 ) -> tuple[Any, Any]:
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=_dtype(config, device))
+    bars = hf_logging.is_progress_bar_enabled()
+    if not progress:
+        hf_logging.disable_progress_bar()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(base_path, dtype=_dtype(config, device))
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     model.config.use_cache = False
+    set_seed(config.seed)  # seeds the new adapter's A matrices and everything random after this point
     if init_adapter is not None:
         # Continue training an existing adapter (e.g. M1 -> MC in the behaviour-change experiment): its own
         # rank, alpha and target modules apply.
@@ -136,8 +146,10 @@ def _load_model(
         target_modules=list(config.target_modules),
         task_type="CAUSAL_LM",
     )
-    set_seed(config.seed)  # the adapter's A matrices are drawn from the torch RNG
-    return tokenizer, get_peft_model(model, lora)
+    with warnings.catch_warnings():
+        # peft calls a transformers method that transformers 5 deprecated; not actionable for users
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return tokenizer, get_peft_model(model, lora)
 
 
 def _atomic_dir(final: Path, write: Callable[[Path], object]) -> None:
@@ -198,7 +210,7 @@ def train_lora(
         return done
 
     acc = _accelerator(config)
-    tokenizer, model = _load_model(base, init, config, acc.device)
+    tokenizer, model = _load_model(base, init, config, acc.device, progress)
     train_enc = [encode_example(tokenizer, e, config.max_len) for e in train_ex]
     val_enc = [encode_example(tokenizer, e, config.max_len) for e in val_ex]
     lengths = [len(e.input_ids) for e in train_enc]
