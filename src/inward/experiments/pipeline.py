@@ -93,6 +93,12 @@ class Pipeline:
         self._backends[ref] = b
         return b
 
+    def release_backends(self) -> None:
+        import gc
+
+        self._backends.clear()
+        gc.collect()
+
     # -- building blocks ---------------------------------------------------------------------------------------
 
     def train(self, label: str, base: str, data: Path, plan: Training, *, init_adapter: str | None = None) -> str:
@@ -103,6 +109,7 @@ class Pipeline:
         def fn() -> dict[str, Any]:
             from inward.runs.adapters import train_and_register
 
+            self.release_backends()  # training needs the memory more than a warm inference model
             rec = train_and_register(self.store, name=name, base=base, data=data, plan=plan.model_dump(),
                                      seed=self.cfg.seed, init_adapter=init_adapter, progress=self.progress)
             return rec
