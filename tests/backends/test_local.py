@@ -94,13 +94,19 @@ def _plain_greedy(lm, prompt: list[dict[str, str]], max_tokens: int) -> tuple[li
     return out, logps
 
 
-def test_greedy_matches_plain_forwards_while_rows_leave(tiny) -> None:  # type: ignore[no-untyped-def]
-    """Rows stop at different steps (so the batch is compacted and padding trimmed); every row still
-    decodes exactly what full uncached forwards of that prompt alone decode."""
+@pytest.mark.parametrize("batch_size", [16, 4, 3])
+def test_greedy_matches_plain_forwards_while_rows_leave(tiny_model_dir: Path, tiny, batch_size: int) -> None:  # type: ignore[no-untyped-def]
+    """Rows stop at different steps (so the batch is compacted, padding trimmed, and with small batches
+    queued prompts are merged in); every row still decodes what full uncached forwards of its prompt alone
+    decode."""
+    from inward.backends.local import LocalBackend
+
+    lm = LocalBackend(tiny_model_dir, device="cpu", batch_size=batch_size, threads=1)
     max_tokens = 10
     stops = [(lambda s, k=k: len(s) >= k) for k in (1, 3, 5, 8, 40, 40, 2, 40, 6, 40, 4, 40)]
-    out = tiny.generate(PROMPTS, GenerateConfig(max_tokens=max_tokens, top_logprobs=1), stop_when=stops)
+    out = lm.generate(PROMPTS, GenerateConfig(max_tokens=max_tokens, top_logprobs=1), stop_when=stops)
     assert len({g[0].completion_tokens for g in out}) >= 4  # rows really left at different steps
+    assert (lm.stats.refills > 0) == (batch_size < len(PROMPTS))
     for prompt, gens in zip(PROMPTS, out, strict=True):
         g = gens[0]
         want, want_lp = _plain_greedy(tiny, prompt, max_tokens)

@@ -42,6 +42,7 @@ class EngineStats:
     padded_tokens: int = 0  # token slots computed, padding included (>= forward_tokens)
     generated_tokens: int = 0  # tokens sampled by `generate` (EOS included)
     expanded_nodes: int = 0  # answer prefixes expanded by exact enumeration
+    refills: int = 0  # times queued prompts joined a running generation batch
     prompts: int = 0
     wall_s: float = 0.0  # time spent inside the backend's public calls
 

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 from inward.backends._local_core import EngineStats, LocalModel, length_buckets, timed
-from inward.backends._local_decode import generate_bucket
+from inward.backends._local_decode import Job, generate_jobs
 from inward.backends._local_exact import NONE_KEY, exact_bucket
 from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve, StopWhen
 from inward.errors import UserError
@@ -115,22 +115,19 @@ class LocalBackend:
         per_prompt = config.n if sampled else 1
         out: list[list[Generation]] = [[] for _ in prompts]
         # A batch holds at most `batch_size` rows: the samples of one prompt share its prefill, and when a
-        # prompt wants more samples than that, they are drawn in several passes.
+        # prompt wants more samples than that, they are drawn in several jobs.
         chunk = min(per_prompt, self.batch_size)
         with timed(self.stats, len(prompts)):
             encoded = [self._lm.encode(p) for p in prompts]
             seeds = [_seeds(config, p, per_prompt) for p in prompts] if sampled else None
-            for bucket in length_buckets([len(e) for e in encoded], max(1, self.batch_size // chunk)):
+            jobs: list[Job] = []
+            owner: list[int] = []
+            for i in sorted(range(len(prompts)), key=lambda i: (len(encoded[i]), i)):
                 for start in range(0, per_prompt, chunk):
-                    results = generate_bucket(
-                        self._lm,
-                        [encoded[i] for i in bucket],
-                        [stops[i] for i in bucket],
-                        [seeds[i][start : start + chunk] for i in bucket] if seeds else None,
-                        config,
-                    )
-                    for i, gens in zip(bucket, results, strict=True):
-                        out[i].extend(gens)
+                    jobs.append(Job(encoded[i], stops[i], seeds[i][start : start + chunk] if seeds else None))
+                    owner.append(i)
+            for i, gens in zip(owner, generate_jobs(self._lm, jobs, config, self.batch_size), strict=True):
+                out[i].extend(gens)
         if not sampled:  # greedy: the n answers are one answer
             out = [[replace(gens[0]) for _ in range(config.n)] for gens in out]
         return out
