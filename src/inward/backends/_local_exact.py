@@ -12,7 +12,8 @@ How the work stays small:
   prompt and its own ancestors;
 * several prefixes of several prompts are expanded in one forward (rows = prompts, columns = prefixes);
 * children are visited lazily in descending probability, so a prefix's long tail of unlikely tokens is only
-  looked at while the mass still matters, and resolving a child costs a decode, not a forward;
+  looked at while the mass still matters (and never beyond its `MAX_CHILDREN` best tokens), and resolving a
+  child costs a decode, not a forward;
 * a step expands only as many prefixes as could still be needed: it stops choosing once the chosen prefixes
   carry the mass still missing for `coverage`.
 
@@ -42,6 +43,9 @@ NONE_KEY = "__none__"  # mass of answers that ended (EOS) while `resolve` still 
 MAX_EXAMINED = 20_000  # candidate prefixes looked at per prompt; bounds the work on very flat distributions
 MIN_MASS = 1e-9  # candidates below this cannot move a coverage target; never looked at
 LOG_MIN_MASS = math.log(MIN_MASS)
+# Children looked at per prefix. A full sort of a 50k-150k vocabulary per prefix would cost more than the
+# forward; beyond the top 1024 tokens the mass is counted as unexamined.
+MAX_CHILDREN = 1024
 
 
 @dataclass(eq=False)
@@ -93,9 +97,9 @@ class _Tree:
         if value is not None:  # the value does not depend on the answer at all
             self._add(value, 1.0)
 
-    def set_children(self, node: _Node, logprobs: torch.Tensor) -> None:
-        values, ids = torch.sort(logprobs.float(), descending=True)
-        node.child_lp, node.child_ids = values.cpu().numpy(), ids.cpu().numpy()
+    def set_children(self, node: _Node, child_lp: np.ndarray, child_ids: np.ndarray) -> None:
+        """The most likely children of an expanded prefix, in descending log-prob."""
+        node.child_lp, node.child_ids = child_lp, child_ids
         self._children_mass += math.exp(node.logp)
         self._push_candidate(node, 0)
 
@@ -186,9 +190,9 @@ def exact_bucket(
     """Exact distributions for one bucket of tokenized prompts (expanded together, one forward per step)."""
     trees = [_Tree(lm, r, coverage, max_branches, max_tokens, width) for r in resolve]
     logits, cache, mask = lm.prefill(prompts)
-    logprobs = torch.log_softmax(logits, dim=-1)
+    child_lp, child_ids = _top_children(logits)
     for b, tree in enumerate(trees):
-        tree.set_children(tree.root, logprobs[b])
+        tree.set_children(tree.root, child_lp[b], child_ids[b])
     prompt_cols = mask.bool()  # [B, L]: which prompt columns are real tokens
     active = list(range(len(trees)))
     width_so_far = prompt_cols.shape[1]  # cache columns
@@ -209,16 +213,27 @@ def exact_bucket(
         )
         n_real = sum(len(nodes) for nodes in selections)
         out = lm.forward(ids, mask4, positions, cache, logits_to_keep=0, real=n_real)
-        logprobs = torch.log_softmax(out.float(), dim=-1)
+        rows = [b for b, nodes in enumerate(selections) for _ in nodes]
+        slots = [j for nodes in selections for j in range(len(nodes))]
+        child_lp, child_ids = _top_children(out[rows, slots])  # real slots only
+        k = 0
         for b, nodes in enumerate(selections):
             tree = trees[active[b]]
-            for j, node in enumerate(nodes):
-                tree.set_children(node, logprobs[b, j])
+            for node in nodes:
+                tree.set_children(node, child_lp[k], child_ids[k])
+                k += 1
             tree.expanded += len(nodes)
         lm.stats.expanded_nodes += n_real
         width_so_far += ids.shape[1]
 
     return [tree.distribution(len(p)) for tree, p in zip(trees, prompts, strict=True)]
+
+
+def _top_children(logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """The MAX_CHILDREN best next tokens and their log-probs, for every position at once (one sync)."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    values, ids = torch.topk(logprobs, min(MAX_CHILDREN, logprobs.shape[-1]), dim=-1)
+    return values.cpu().numpy(), ids.cpu().numpy()
 
 
 def _tree_inputs(

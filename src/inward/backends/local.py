@@ -6,10 +6,10 @@
     lm.distribution(prompts, [first_word] * len(prompts))       # exact, no sampling
     lm.stats.as_dict()                                           # forwards, tokens, wall time
 
-Where the speed comes from: length-sorted buckets with left padding, one prefill per prompt, a hand-written
-decode loop over the KV cache in which a row leaves the batch the moment it ends (EOS, `max_tokens`, or
-`stop_when` on its text), and exact answer distributions by batched best-first tree expansion
-(`_local_exact`) instead of many samples.
+Where the speed comes from: prompts sorted by length and left-padded, one prefill per prompt (shared by its
+samples), a hand-written decode loop over the KV cache in which a row leaves the batch the moment it ends
+(EOS, `max_tokens`, or `stop_when` on its text) and queued prompts take the free places (`_local_decode`),
+and exact answer distributions by batched best-first tree expansion instead of many samples (`_local_exact`).
 
 Numerics: fp32 on CPU and bf16 on CUDA by default; softmaxes always in fp32. Greedy answers do not depend on
 early stopping (an early-stopped answer is a prefix of the full one). They can depend on batching only through
