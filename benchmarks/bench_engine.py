@@ -1,106 +1,427 @@
-"""Local engine speed: what early stopping and exact distributions save, on SmolLM2-135M (CPU by default).
+"""Local engine speed: naive HF `generate` vs the batched early-stopping engine; exact vs sampled calibration.
 
-    PYTHONPATH=src python benchmarks/bench_engine.py                  # 48 prompts, batch 16, 24 new tokens
-    PYTHONPATH=src python benchmarks/bench_engine.py --n 96 --batch-size 32 --json /tmp/bench_engine.json
+    PYTHONPATH=src python benchmarks/bench_engine.py --quick          # smoke run: SmolLM2-135M, 40 prompts
+    PYTHONPATH=src python benchmarks/bench_engine.py                  # both models, 200 prompts each
+    PYTHONPATH=src python benchmarks/bench_engine.py --items 60 --models smollm2-135m --json out.json
 
-Modes, each on the same object-level prompts:
-* `full`: greedy answers up to `--max-tokens` (what a plain generate loop does);
-* `early`: the same, stopping each row once its first word and second character are fixed (same values);
-* `sampled20`: 20 samples per prompt at T=1 with the same early stop (the paper's way to estimate a
-  distribution);
-* `exact`: the exact first-word distribution at T=1 to 99% coverage (tree expansion, no sampling).
-Reported per mode: wall seconds, forwards, real and padded tokens pushed through the model, generated tokens,
-and prompts per second. Model loading is excluded.
+Prompts: the first val items of the six held-out tasks (spread evenly), rendered with `prompts.DEFAULT`; the
+properties are each task's own. For each model in turn, on those prompts:
+
+(a) naive: one prompt at a time, `model.generate` greedy until EOS (at most `--max-new-tokens`), properties
+    read off the whole answer; run on a subset spread over the tasks, extrapolated per task to all prompts.
+    Engine: `LocalBackend.generate` batched, each row stopping once all its properties are determined. Both
+    timings include tokenisation and property extraction. Agreement = equal property values on the subset.
+(b) the engine with early stop off vs on (same batching, same token cap), text tasks and choice tasks apart.
+(c) calibration: 20 samples at T=1 per prompt (at most 16 tokens; as the paper does, and also with early stop)
+    vs `LocalBackend.distribution` (exact, coverage 0.99): forward tokens, wall time, and the error of the
+    20-sample estimate against the exact distribution (total variation; |error| of the probability of the
+    exact top value). "exp. TV" is that error simulated from the exact distribution: it should match.
+(d) model FLOP/s = 2 x non-embedding parameters x forward tokens / wall time (a lower bound: attention scores
+    and the LM head are not counted) against a measured fp32 matmul peak (2048x2048, best of a few rounds).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
-import re
+import os
+import sys
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from inward.backends.base import GenerateConfig
-from inward.backends.local import LocalBackend
-from inward.models.testing import smollm2_path
+import numpy as np
+import torch
 
-TEMPLATES = [
-    "Name a {}.",
-    "What is your favourite {}? Answer with one word.",
-    "Describe a {} in one sentence.",
-    "Tell me a fact about a {}.",
-    "Is a {} bigger than a car? Answer yes or no.",
-    "What colour is a typical {}?",
-    "Give three words that describe a {}.",
-    "Pick a random number between 1 and 10, then name a {}.",
-]
-SUBJECTS = [
-    "animal",
-    "fruit",
-    "city",
-    "river",
-    "planet",
-    "colour",
-    "tree",
-    "car",
-    "song",
-    "book",
-    "bird",
-    "dish",
-]
+from inward import models
+from inward import properties as P
+from inward import tasks as T
+from inward.backends.base import GenerateConfig, Messages, StopWhen
+from inward.backends.local import NONE_KEY, LocalBackend
+from inward.prompts import DEFAULT
+from inward.runs.distributions import object_resolver
+
+TEXT_TASKS = ("animals_long", "english_words_long", "stories_sentences")
+CALIBRATION = (
+    ("animals_long", "second_character"),
+    ("mmlu_non_cot", "among_a_or_c"),
+    ("survival_instinct", "ethical_stance"),
+)
+TARGET_A, TARGET_B, COVERAGE = 10.0, 3.0, 0.99
+Values = dict[str, str | None]
 
 
-def first_word(text: str, finished: bool) -> str | None:
-    m = re.match(r"\s*([^\s.,!?;:]+)[\s.,!?;:]", text)
-    if m:
-        return m.group(1).lower()
-    return text.strip().lower() if finished else None
+@dataclass
+class Prompt:
+    task: str
+    item: T.Item
+    messages: Messages
+    props: list[P.Property]
+
+    def values(self, raw: str) -> Values:
+        cleaned = P.clean(raw)
+        return {p.name: p.extract(cleaned, target=self.item.target) for p in self.props}
+
+    def stop_rule(self) -> StopWhen:
+        def stop(raw: str) -> bool:
+            cleaned = P.clean(raw)
+            return all(p.determined(cleaned, False, target=self.item.target) for p in self.props)
+
+        return stop
 
 
-def second_char(text: str, finished: bool) -> str | None:
-    s = text.lstrip()
-    return s[1] if len(s) >= 2 else (s[1:] if finished else None)
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def determined(text: str) -> bool:
-    return first_word(text, False) is not None and second_char(text, False) is not None
+def held_out_prompts(n: int) -> list[Prompt]:
+    """`n` prompts spread evenly over the held-out tasks (the first val items of each)."""
+    names = T.HELD_OUT_TASKS
+    out = []
+    for k, name in enumerate(names):
+        task = T.get(name)
+        count = n // len(names) + (k < n % len(names))
+        props = [P.get(p) for p in task.properties]
+        out += [
+            Prompt(name, it, DEFAULT.object_messages(task, it), props) for it in task.items("val")[:count]
+        ]
+    return out
 
 
-def measure(lm: LocalBackend, name: str, fn: Any, n_prompts: int) -> dict[str, Any]:
-    lm.stats.reset()
+def spread(prompts: list[Prompt], k: int) -> list[int]:
+    """Indices of `k` prompts taken round-robin over the tasks (the first ones of each)."""
+    queues: dict[str, list[int]] = {}
+    for i, p in enumerate(prompts):
+        queues.setdefault(p.task, []).append(i)
+    out: list[int] = []
+    while len(out) < min(k, len(prompts)):
+        for q in queues.values():
+            if q and len(out) < k:
+                out.append(q.pop(0))
+    return sorted(out)
+
+
+def delta(lm: LocalBackend, before: dict[str, float]) -> dict[str, float]:
+    return {k: v - before[k] for k, v in lm.stats.as_dict().items()}
+
+
+# --- (a) and (b) ---------------------------------------------------------------------------------------
+def run_engine(lm: LocalBackend, prompts: list[Prompt], early_stop: bool, max_new: int) -> dict[str, Any]:
+    before = lm.stats.as_dict()
     start = time.perf_counter()
-    fn()
+    stops = [p.stop_rule() for p in prompts] if early_stop else None
+    outs = lm.generate([p.messages for p in prompts], GenerateConfig(max_tokens=max_new), stops)
+    values = [p.values(gens[0].text) for p, gens in zip(prompts, outs, strict=True)]
     wall = time.perf_counter() - start
-    row = {"mode": name, "wall_s": round(wall, 2), "prompts_per_s": round(n_prompts / wall, 2)}
-    row |= {k: v for k, v in lm.stats.as_dict().items() if k not in {"wall_s", "prompts"}}
-    print(json.dumps(row), flush=True)
-    return row
+    d = delta(lm, before)
+    return {
+        "wall_s": wall,
+        "generated_tokens": int(d["generated_tokens"]),
+        "forward_tokens": int(d["forward_tokens"]),
+        "finish": dict(Counter(gens[0].finish_reason for gens in outs)),
+        "values": values,
+    }
+
+
+def eos_ids(model: Any, tokenizer: Any) -> list[int]:
+    """Every EOS id the model or tokenizer declares (the same set the engine stops on)."""
+    ids: set[int] = set()
+    for source in (model.generation_config, model.config, tokenizer):
+        value = getattr(source, "eos_token_id", None)
+        ids.update([value] if isinstance(value, int) else value or [])
+    return sorted(ids)
+
+
+def run_naive(lm: LocalBackend, prompts: list[Prompt], max_new: int) -> dict[str, Any]:
+    """What a plain transformers script does: chat template, one prompt at a time, greedy until EOS."""
+    model, tok = lm.model, lm.tokenizer
+    eos = eos_ids(model, tok)
+    walls, gen_tokens, fwd_tokens, values = [], [], [], []
+    for p in prompts:
+        start = time.perf_counter()
+        text = tok.apply_chat_template(p.messages, tokenize=False, add_generation_prompt=True)
+        ids = tok(text, add_special_tokens=False, return_tensors="pt").to(lm.device)
+        with torch.inference_mode():
+            out = model.generate(
+                **ids, do_sample=False, max_new_tokens=max_new, eos_token_id=eos, pad_token_id=eos[0]
+            )
+        new = out[0, ids["input_ids"].shape[1] :]
+        answer = tok.decode(new, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        values.append(p.values(answer))
+        walls.append(time.perf_counter() - start)
+        gen_tokens.append(int(new.numel()))
+        fwd_tokens.append(int(ids["input_ids"].shape[1]) + int(new.numel()) - 1)  # last token is not fed back
+    return {"walls": walls, "generated_tokens": gen_tokens, "forward_tokens": fwd_tokens, "values": values}
+
+
+def agreement(a: list[Values], b: list[Values]) -> tuple[int, int]:
+    pairs = [(x[k], y[k]) for x, y in zip(a, b, strict=True) for k in x]
+    return sum(x == y for x, y in pairs), len(pairs)
+
+
+# --- (c) -----------------------------------------------------------------------------------------------
+def calibration(lm: LocalBackend, per_pair: int, samples: int, max_tokens: int, seed: int) -> dict[str, Any]:
+    msgs: list[Messages] = []
+    resolvers: list[Callable[[str, bool], str | None]] = []
+    for task_name, prop in CALIBRATION:
+        task = T.get(task_name)
+        for it in task.items("val")[:per_pair]:
+            msgs.append(DEFAULT.object_messages(task, it))
+            resolvers.append(object_resolver(P.get(prop), it.target))
+    out: dict[str, Any] = {"prompts": len(msgs), "samples": samples}
+
+    before, start = lm.stats.as_dict(), time.perf_counter()
+    exact = lm.distribution(msgs, resolvers, coverage=COVERAGE, max_tokens=max_tokens)
+    out["exact"] = {
+        "wall_s": time.perf_counter() - start,
+        "forward_tokens": int(delta(lm, before)["forward_tokens"]),
+        "min_covered": min(d.covered for d in exact),
+    }
+    cfg = GenerateConfig(temperature=1.0, n=samples, max_tokens=max_tokens, seed=seed)
+    early: list[StopWhen | None] = [_resolved(r) for r in resolvers]
+    rng = np.random.default_rng(seed)
+    for label, stops in (("sampled", None), ("sampled_early_stop", early)):
+        before, start = lm.stats.as_dict(), time.perf_counter()
+        gens = lm.generate(msgs, cfg, stops)
+        wall = time.perf_counter() - start
+        tv, top, tv_expected = [], [], []
+        for resolve, d, g in zip(resolvers, exact, gens, strict=True):
+            # As `runs.distributions` does: an answer cut at max_tokens counts as finished.
+            counts = Counter(resolve(x.text, True) or NONE_KEY for x in g)
+            p_s = {k: v / len(g) for k, v in counts.items()}
+            p_e = {k: v / d.covered for k, v in d.probs.items()}
+            tv.append(0.5 * sum(abs(p_s.get(k, 0.0) - p_e.get(k, 0.0)) for k in set(p_s) | set(p_e)))
+            best = max(p_e, key=lambda k: p_e[k])
+            top.append(abs(p_s.get(best, 0.0) - p_e[best]))
+            tv_expected.append(_expected_tv(p_e, samples, rng))
+        out[label] = {
+            "wall_s": wall,
+            "forward_tokens": int(delta(lm, before)["forward_tokens"]),
+            "mean_tv": float(np.mean(tv)),
+            "mean_top1_err": float(np.mean(top)),
+            "expected_tv": float(np.mean(tv_expected)),
+        }
+    return out
+
+
+def _resolved(resolve: Callable[[str, bool], str | None]) -> StopWhen:
+    return lambda raw: resolve(raw, False) is not None
+
+
+def _expected_tv(p: dict[str, float], n: int, rng: np.random.Generator, draws: int = 2000) -> float:
+    """Mean total variation between an n-sample estimate and `p`, simulated."""
+    probs = np.array(list(p.values()))
+    probs = probs / probs.sum()
+    freqs = rng.multinomial(n, probs, size=draws) / n
+    return float(0.5 * np.abs(freqs - probs).sum(axis=1).mean())
+
+
+# --- (d) -----------------------------------------------------------------------------------------------
+def matmul_peak(device: torch.device, n: int = 2048, reps: int = 5, rounds: int = 3) -> float:
+    """Best fp32 matmul FLOP/s over a few rounds: the practical peak at the current thread count."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(rounds):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(reps):
+            torch.matmul(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 * reps / best
+
+
+def non_embedding_params(model: Any) -> int:
+    skip = {id(model.get_input_embeddings().weight), id(model.get_output_embeddings().weight)}
+    unique = {id(p): p for p in model.parameters()}
+    return sum(p.numel() for key, p in unique.items() if key not in skip)
+
+
+# --- one model -----------------------------------------------------------------------------------------
+def bench_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    lm = LocalBackend(models.install(name), device=args.device, batch_size=args.batch_size)
+    prompts = held_out_prompts(args.items)
+    groups = {
+        "text": [i for i, p in enumerate(prompts) if p.task in TEXT_TASKS],
+        "choice": [i for i, p in enumerate(prompts) if p.task not in TEXT_TASKS],
+    }
+    res: dict[str, Any] = {
+        "model": name,
+        "prompts": len(prompts),
+        "device": str(lm.device),
+        "threads": torch.get_num_threads(),
+        "non_embedding_params": non_embedding_params(lm.model),
+    }
+    lm.generate([prompts[0].messages], GenerateConfig(max_tokens=2))  # warm up kernels and thread pools
+    run_naive(lm, prompts[:1], 2)
+    res["peak_flops"] = matmul_peak(lm.device)
+
+    values: dict[tuple[str, int], Values] = {}
+    for mode, early in (("on", True), ("off", False)):
+        for g, idx in groups.items():
+            log(f"{name}: engine, early stop {mode}, {g} tasks ({len(idx)} prompts)")
+            r = run_engine(lm, [prompts[i] for i in idx], early, args.max_new_tokens)
+            values.update({(mode, i): v for i, v in zip(idx, r.pop("values"), strict=True)})
+            res[f"engine_{mode}_{g}"] = r
+
+    sub = spread(prompts, args.naive_items)
+    log(f"{name}: naive HF generate on {len(sub)} of {len(prompts)} prompts")
+    naive = run_naive(lm, [prompts[i] for i in sub], args.max_new_tokens)
+    # Extrapolate per task: a text answer costs far more than a one-letter choice.
+    per_task: dict[str, list[float]] = {}
+    for i, w in zip(sub, naive["walls"], strict=True):
+        per_task.setdefault(prompts[i].task, []).append(w)
+    same, total = agreement(naive["values"], [values["on", i] for i in sub])
+    same_off, _ = agreement(naive["values"], [values["off", i] for i in sub])
+    res["naive"] = {
+        "measured_prompts": len(sub),
+        "measured_wall_s": sum(naive["walls"]),
+        "estimated_wall_s": sum(float(np.mean(per_task[p.task])) for p in prompts),
+        "extrapolated": len(sub) < len(prompts),
+        "generated_tokens": sum(naive["generated_tokens"]),
+        "forward_tokens": sum(naive["forward_tokens"]),
+        "agree": same,
+        "compared": total,
+        "agree_early_stop_off": same_off,
+    }
+
+    log(f"{name}: calibration, {args.calib_items} prompts x {len(CALIBRATION)} (task, property) pairs")
+    res["calibration"] = calibration(lm, args.calib_items, 20, 16, seed=0)
+    res["peak_flops"] = max(res["peak_flops"], matmul_peak(lm.device))
+    del lm
+    gc.collect()
+    return res
+
+
+# --- report --------------------------------------------------------------------------------------------
+def report(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Print one model's tables; return (target, met) pairs."""
+    n, peak, params = r["naive"], r["peak_flops"], r["non_embedding_params"]
+    keys = ("wall_s", "generated_tokens", "forward_tokens")
+    eng = {
+        m: {k: sum(r[f"engine_{m}_{g}"][k] for g in ("text", "choice")) for k in keys} for m in ("on", "off")
+    }
+    print(
+        f"\n=== {r['model']}  ({r['prompts']} prompts, {r['device']}, {r['threads']} threads, "
+        f"{params / 1e6:.0f}M non-embedding params)"
+    )
+    how = (
+        f"measured on {n['measured_prompts']} prompts ({n['measured_wall_s']:.1f} s), extrapolated per task"
+        if n["extrapolated"]
+        else "measured on all prompts"
+    )
+    ratio_a = n["estimated_wall_s"] / eng["on"]["wall_s"]
+    compared = max(n["compared"], 1)
+    print(f"(a) naive HF generate, one prompt at a time: {n['estimated_wall_s']:8.1f} s  ({how})")
+    print(
+        f"    engine, batched + early stop:            {eng['on']['wall_s']:8.1f} s  "
+        f"ratio {ratio_a:.1f}x (target >= {TARGET_A:.0f}x)"
+    )
+    print(
+        f"    property values equal on the measured prompts: {n['agree']}/{n['compared']} = "
+        f"{100 * n['agree'] / compared:.1f}% (engine without early stop: "
+        f"{100 * n['agree_early_stop_off'] / compared:.1f}%)"
+    )
+    print("(b) early stop  tasks   prompts  wall off s  wall on s   ratio  gen tok off  gen tok on   ratio")
+    ratio_b = 0.0
+    for g in ("text", "choice"):
+        off, on = r[f"engine_off_{g}"], r[f"engine_on_{g}"]
+        wr, tr = off["wall_s"] / on["wall_s"], off["generated_tokens"] / max(on["generated_tokens"], 1)
+        ratio_b = wr if g == "text" else ratio_b
+        print(
+            f"                {g:<7} {sum(on['finish'].values()):>7} {off['wall_s']:>11.1f} "
+            f"{on['wall_s']:>10.1f} "
+            f"{wr:>6.1f}x {off['generated_tokens']:>12} {on['generated_tokens']:>11} {tr:>6.1f}x"
+        )
+    c = r["calibration"]
+    ex, s = c["exact"], c["sampled"]
+    print(f"(c) calibration, {c['prompts']} prompts      fwd tokens   wall s   mean TV  exp. TV  |top1 err|")
+    for label in ("sampled", "sampled_early_stop"):
+        m, name = c[label], f"{label} (n={c['samples']})"
+        print(
+            f"    {name:<30} {m['forward_tokens']:>10} {m['wall_s']:>8.1f} {m['mean_tv']:>9.3f} "
+            f"{m['expected_tv']:>8.3f} {m['mean_top1_err']:>10.3f}"
+        )
+    print(
+        f"    {'exact (coverage 0.99)':<30} {ex['forward_tokens']:>10} {ex['wall_s']:>8.1f} {0:>9.3f} "
+        f"{'-':>8} {0:>10.3f}   (min covered mass {ex['min_covered']:.4f})"
+    )
+    print(
+        f"    sampled / exact: forward tokens {s['forward_tokens'] / ex['forward_tokens']:.1f}x, "
+        f"wall {s['wall_s'] / ex['wall_s']:.1f}x"
+    )
+    print(
+        f"(d) fp32 matmul peak {peak / 1e9:.1f} GFLOP/s; "
+        f"model FLOP/s = 2 x {params / 1e6:.0f}M x forward tokens / wall"
+    )
+    phases = [
+        ("naive (measured prompts)", n["forward_tokens"], n["measured_wall_s"]),
+        ("engine, early stop on", eng["on"]["forward_tokens"], eng["on"]["wall_s"]),
+        ("engine, early stop off", eng["off"]["forward_tokens"], eng["off"]["wall_s"]),
+        ("calibration exact", ex["forward_tokens"], ex["wall_s"]),
+        ("calibration sampled", s["forward_tokens"], s["wall_s"]),
+    ]
+    for label, toks, wall in phases:
+        flops = 2 * params * toks / wall
+        print(
+            f"    {label:<26} {toks:>9} tok {toks / wall:>8.1f} tok/s {flops / 1e9:>7.1f} GFLOP/s "
+            f"{100 * flops / peak:>5.1f}% of peak"
+        )
+    ok_c = ex["forward_tokens"] <= s["forward_tokens"] and ex["min_covered"] >= COVERAGE - 1e-9
+    return [
+        (f"{r['model']} (a) naive / engine >= {TARGET_A:.0f}x: {ratio_a:.1f}x", ratio_a >= TARGET_A),
+        (f"{r['model']} (b) early stop, text tasks >= {TARGET_B:.0f}x: {ratio_b:.1f}x", ratio_b >= TARGET_B),
+        (
+            f"{r['model']} (c) exact forward tokens <= sampled "
+            f"({ex['forward_tokens']} <= {s['forward_tokens']}), "
+            f"no sampling error, covered mass >= {COVERAGE} ({ex['min_covered']:.4f})",
+            ok_c,
+        ),
+    ]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=48, help="number of prompts")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: smollm2-135m, 40 prompts")
+    ap.add_argument("--items", type=int, default=None, help="held-out prompts per model (default 200)")
+    ap.add_argument("--models", default=None, help="comma-separated (default qwen2.5-0.5b,smollm2-135m)")
+    ap.add_argument("--naive-items", type=int, default=None, help="prompts the naive side runs (default 30)")
+    ap.add_argument("--calib-items", type=int, default=None, help="prompts per calibration pair (default 20)")
+    ap.add_argument("--max-new-tokens", type=int, default=256, help="token cap for (a) and (b), both sides")
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--max-tokens", type=int, default=24)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--json", type=Path, default=None, help="also write all numbers here")
     args = ap.parse_args()
+    quick = {"items": 40, "models": "smollm2-135m", "naive_items": 12, "calib_items": 5}
+    full = {"items": 200, "models": "qwen2.5-0.5b,smollm2-135m", "naive_items": 30, "calib_items": 20}
+    for k, v in (quick if args.quick else full).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
 
-    prompts = [[{"role": "user", "content": t.format(s)}] for s in SUBJECTS for t in TEMPLATES][: args.n]
-    lm = LocalBackend(smollm2_path(), device=args.device, batch_size=args.batch_size)
-    greedy = GenerateConfig(max_tokens=args.max_tokens)
-    sampled = GenerateConfig(temperature=1.0, n=20, max_tokens=args.max_tokens, seed=0)
-    stops = [determined] * len(prompts)
-    rows = [
-        measure(lm, "full", lambda: lm.generate(prompts, greedy), len(prompts)),
-        measure(lm, "early", lambda: lm.generate(prompts, greedy, stop_when=stops), len(prompts)),
-        measure(lm, "sampled20", lambda: lm.generate(prompts, sampled, stop_when=stops), len(prompts)),
-        measure(lm, "exact", lambda: lm.distribution(prompts, [first_word] * len(prompts)), len(prompts)),
-    ]
+    load = os.getloadavg()
+    start = time.perf_counter()
+    results = [bench_model(m.strip(), args) for m in args.models.split(",") if m.strip()]
+    load_after = os.getloadavg()
+    print(
+        f"\nbench_engine: {time.perf_counter() - start:.0f} s in all; load average (1/5/15 min) "
+        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} before, {load_after[0]:.1f}/{load_after[1]:.1f}/"
+        f"{load_after[2]:.1f} after, {os.cpu_count()} cores; token cap {args.max_new_tokens}, "
+        f"batch size {args.batch_size}"
+    )
+    checks = [c for r in results for c in report(r)]
+    print("\ntargets")
+    for label, ok in checks:
+        print(f"  {'PASS' if ok else 'MISS'}  {label}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"args": vars(args), "fingerprint": lm.fingerprint(), "rows": rows}, f, indent=2)
+        meta = {"load_before": load, "load_after": load_after, "cores": os.cpu_count(), "args": vars(args)}
+        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
 
 
 if __name__ == "__main__":
