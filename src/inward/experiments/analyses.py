@@ -34,10 +34,11 @@ def acc_rows(scored: pd.DataFrame) -> list[Any]:
 
 
 def train_stats(rec: dict[str, Any] | None) -> TrainStats | None:
+    """Deterministic training figures only: wall time and examples/s go to timings.json (see runner.render),
+    so that results.json of an interrupted-and-resumed run is byte-identical to an uninterrupted one."""
     if not rec:
         return None
-    return TrainStats(examples=rec["n_train"], wall_s=rec["train_time_s"], examples_per_s=rec["examples_per_s"],
-                      final_loss=rec.get("final_train_loss"))
+    return TrainStats(examples=rec["n_train"], final_loss=rec.get("final_train_loss"))
 
 
 def _scored(p: Any, object_model: str, meta_model: str) -> pd.DataFrame:

@@ -24,7 +24,14 @@ def run_experiment(cfg: ExperimentConfig, workspace: Path, *, console: Any = Non
     t0 = time.perf_counter()
     pipe = Pipeline(cfg, workspace, console=console)
     results = pipe.run()
-    timings = {**(extra_timings or {}), **pipe.timings, "wall_s": round(time.perf_counter() - t0, 1)}
+    timings = {
+        "steps_s": {**(extra_timings or {}), **pipe.timings},
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "training": {rec["name"]: {"wall_s": rec["train_time_s"], "examples_per_s": rec["examples_per_s"]}
+                     for rec in pipe.trained.values()},
+    }
+    old = run_dir_timings(pipe.run_dir)
+    timings["training"] = {**old.get("training", {}), **timings["training"]}
     run_dir = pipe.run_dir
     results.save(run_dir / "results.json")
     write_json_atomic(run_dir / "timings.json", timings)
@@ -32,11 +39,40 @@ def run_experiment(cfg: ExperimentConfig, workspace: Path, *, console: Any = Non
     return render(run_dir, console=console)
 
 
+def run_dir_timings(run_dir: Path) -> dict[str, Any]:
+    p = run_dir / "timings.json"
+    return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else {}
+
+
+def with_timings(results: Any, timings: dict[str, Any]) -> Any:
+    """Wall-clock figures (kept out of results.json) put back into the training stats for the report."""
+    training = timings.get("training", {})
+
+    def fill(stats: Any, ref: str | None) -> None:
+        adapter = ref.rpartition("+adapter=")[2] if ref and "+adapter=" in ref else None
+        if stats is not None and adapter in training:
+            stats.wall_s = training[adapter]["wall_s"]
+            stats.examples_per_s = training[adapter]["examples_per_s"]
+
+    if results.self_training:
+        for m in results.self_training.models:
+            fill(m.train, m.trained_model)
+    if results.cross_prediction:
+        for t in results.cross_prediction.targets:
+            for c in t.cross:
+                fill(c.train, c.model)
+    if results.behaviour_change:
+        fill(results.behaviour_change.train, f"+adapter={results.run.name}-m1-shifted")
+    if "wall_s" in timings:
+        results.run.wall_s = timings["wall_s"]
+    return results
+
+
 def render(run_dir: Path, *, console: Any = None) -> Path:
     """(Re)write the report of a finished run from its results.json; prints the markdown summary."""
     from inward.report import Results, markdown_summary, write_report
 
-    results = Results.load(run_dir / "results.json")
+    results = with_timings(Results.load(run_dir / "results.json"), run_dir_timings(run_dir))
     index = write_report(results, run_dir / "report")
     if console is not None:
         from rich.markdown import Markdown
