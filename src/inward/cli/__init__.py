@@ -3,7 +3,8 @@
     inward tasks list | show TASK          inward properties list        inward prompts show TASK [-p PROP]
     inward data check DIR                  inward models list | install NAME | info NAME
     inward object -m MODEL -t TASKS        inward meta -m MODEL -t TASKS -p PROPS     inward score ...
-    inward demo
+    inward dataset build self|cross|shift  inward train -m BASE --data FILE --out NAME
+    inward run EXPERIMENT.yaml             inward report RUN                          inward demo
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ import sys
 
 import click
 
+# Importing the command modules registers their commands on `cli`.
+from inward.cli import catalog, experiments_cmd, models_cmd, runs_cmd, training_cmd
 from inward.cli._app import cli
 from inward.errors import UserError
 
-# Importing the command modules registers their commands on `cli`.
-from inward.cli import catalog as _catalog  # noqa: E402,F401
-from inward.cli import models_cmd as _models  # noqa: E402,F401
-from inward.cli import runs_cmd as _runs  # noqa: E402,F401
-from inward.cli import training_cmd as _training  # noqa: E402,F401
-from inward.cli import experiments_cmd as _experiments  # noqa: E402,F401
+_COMMAND_MODULES = (catalog, experiments_cmd, models_cmd, runs_cmd, training_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:

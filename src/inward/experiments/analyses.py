@@ -30,7 +30,9 @@ OBJECT_COLUMNS = ["task", "item_id", "properties", "compliance"]
 
 def acc_rows(scored: pd.DataFrame) -> list[Any]:
     """Accuracy per reporting group + micro-average, with the mode baseline and hypothetical compliance."""
-    return B.acc_rows(M.accuracy(scored), baseline=M.mode_baseline(scored), compliance=M.compliance_rates(scored))
+    return B.acc_rows(
+        M.accuracy(scored), baseline=M.mode_baseline(scored), compliance=M.compliance_rates(scored)
+    )
 
 
 def train_stats(rec: dict[str, Any] | None) -> TrainStats | None:
@@ -42,8 +44,14 @@ def train_stats(rec: dict[str, Any] | None) -> TrainStats | None:
 
 
 def _scored(p: Any, object_model: str, meta_model: str) -> pd.DataFrame:
-    return scored_table(p.store, object_model=object_model, meta_model=meta_model, tasks=p.eval_tasks,
-                        properties=p.cfg.properties, template=p.template)
+    return scored_table(
+        p.store,
+        object_model=object_model,
+        meta_model=meta_model,
+        tasks=p.eval_tasks,
+        properties=p.cfg.properties,
+        template=p.template,
+    )
 
 
 def self_training(p: Any, models: list[tuple[str, str, str]]) -> SelfTraining:
@@ -51,12 +59,17 @@ def self_training(p: Any, models: list[tuple[str, str, str]]) -> SelfTraining:
     out = []
     for base, trained, label in models:
         before, after = M.intersect(_scored(p, base, base), _scored(p, trained, trained))
-        out.append(SelfTrainingModel(
-            model=base, label=p.label(base), trained_model=trained,
-            untrained=acc_rows(before), trained=acc_rows(after),
-            train=train_stats(p.trained.get(f"{label}-self")),
-            tests=B.paired_rows(M.paired_tests(after, before)),
-        ))
+        out.append(
+            SelfTrainingModel(
+                model=base,
+                label=p.label(base),
+                trained_model=trained,
+                untrained=acc_rows(before),
+                trained=acc_rows(after),
+                train=train_stats(p.trained.get(f"{label}-self")),
+                tests=B.paired_rows(M.paired_tests(after, before)),
+            )
+        )
     return SelfTraining(models=out, tasks=list(p.eval_tasks))
 
 
@@ -65,16 +78,28 @@ def cross_prediction(p: Any, pairs: list[tuple[str, str, str, str]]) -> CrossPre
     out = []
     for target, cross, tl, cl in pairs:
         self_sc, cross_sc = M.intersect(_scored(p, target, target), _scored(p, target, cross))
-        out.append(CrossTarget(
-            model=target, label=p.label(target), self_rows=acc_rows(self_sc),
-            cross=[CrossPredictor(model=cross, label=p.label(cross), rows=acc_rows(cross_sc),
-                                  tests=B.paired_rows(M.paired_tests(self_sc, cross_sc)),
-                                  train=train_stats(p.trained.get(f"{cl}-cross-{tl}")))],
-        ))
+        out.append(
+            CrossTarget(
+                model=target,
+                label=p.label(target),
+                self_rows=acc_rows(self_sc),
+                cross=[
+                    CrossPredictor(
+                        model=cross,
+                        label=p.label(cross),
+                        rows=acc_rows(cross_sc),
+                        tests=B.paired_rows(M.paired_tests(self_sc, cross_sc)),
+                        train=train_stats(p.trained.get(f"{cl}-cross-{tl}")),
+                    )
+                ],
+            )
+        )
     return CrossPrediction(targets=out, tasks=list(p.eval_tasks))
 
 
-def _dists(p: Any, model: str, level: str, task: str, prop: str, method: str) -> dict[tuple[str, str, str], dict[str, float]]:
+def _dists(
+    p: Any, model: str, level: str, task: str, prop: str, method: str
+) -> dict[tuple[str, str, str], dict[str, float]]:
     """Stored distributions as value → probability, renormalised over the covered mass. Object-level mass of
     answers whose property is undefined (too short) is dropped, as the paper discards such samples."""
     df = p.store.distributions(model=model, level=level, task=task, property=prop)
@@ -103,14 +128,34 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
 
         def fn(panel: Any = panel) -> dict[str, Any]:
             for _, obj_model, meta_model in conditions:
-                run_object_distributions(p.store, p.backend(obj_model), tasks=[panel.task], properties=[panel.property],
-                                         split="val", limit=n, template=p.template, method=method)
-                run_meta_distributions(p.store, p.backend(meta_model), tasks=[panel.task], properties=[panel.property],
-                                       about=obj_model, split="val", limit=n, template=p.template, method=method)
+                run_object_distributions(
+                    p.store,
+                    p.backend(obj_model),
+                    tasks=[panel.task],
+                    properties=[panel.property],
+                    split="val",
+                    limit=n,
+                    template=p.template,
+                    method=method,
+                )
+                run_meta_distributions(
+                    p.store,
+                    p.backend(meta_model),
+                    tasks=[panel.task],
+                    properties=[panel.property],
+                    about=obj_model,
+                    split="val",
+                    limit=n,
+                    template=p.template,
+                    method=method,
+                )
             return {}
 
-        p.step(f"calibration {panel.task} {panel.property}",
-               {"panel": panel.model_dump(), "n": n, "method": method, "models": [m1, m1t, m2c]}, fn)
+        p.step(
+            f"calibration {panel.task} {panel.property}",
+            {"panel": panel.model_dump(), "n": n, "method": method, "models": [m1, m1t, m2c]},
+            fn,
+        )
         conds = []
         n_prompts = 0
         for label, obj_model, meta_model in conditions:
@@ -120,9 +165,19 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
             if points.empty:
                 continue
             n_prompts = max(n_prompts, len(set(od) & set(md)))
-            conds.append(B.calibration_condition(label, points, object_model=obj_model, hypothetical_model=meta_model))
-        panels.append(CalibrationPanel(task=panel.task, property=panel.property, n_prompts=n_prompts, method=method,
-                                       samples=None if method == "exact" else 20, conditions=conds))
+            conds.append(
+                B.calibration_condition(label, points, object_model=obj_model, hypothetical_model=meta_model)
+            )
+        panels.append(
+            CalibrationPanel(
+                task=panel.task,
+                property=panel.property,
+                n_prompts=n_prompts,
+                method=method,
+                samples=None if method == "exact" else 20,
+                conditions=conds,
+            )
+        )
     return Calibration(target=p.label(m1t), panels=panels)
 
 
@@ -135,10 +190,11 @@ def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChan
     res = M.behaviour_change(old, new, meta)
     adj = M.behaviour_change(old, new, meta, adjust_entropy=True)
     return BehaviourChange(
-        old_model=p.label(m1t), new_model=p.label(mc),
+        old_model=p.label(m1t),
+        new_model=p.label(mc),
         shift_data=f"{p.cfg.sizes.shift_rows} object-level answers of {p.label(source)} on train prompts of the "
-                   f"held-out tasks (+{p.cfg.sizes.shift_self_distill:.0%} self-distilled rows)",
-        n_shifted=int(len(res.shifted)),
+        f"held-out tasks (+{p.cfg.sizes.shift_self_distill:.0%} self-distilled rows)",
+        n_shifted=len(res.shifted),
         rows=B.change_rows(res.summary, changed=changed),
         entropy_matched=B.change_rows(adj.summary, changed=changed),
         train=train_stats(p.trained.get("m1-shifted")),

@@ -20,7 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from inward.errors import UserError
 
 Experiment = Literal["self_training", "cross_prediction", "calibration", "behaviour_change"]
-ALL_EXPERIMENTS: tuple[Experiment, ...] = ("self_training", "cross_prediction", "calibration", "behaviour_change")
+ALL_EXPERIMENTS: tuple[Experiment, ...] = (
+    "self_training",
+    "cross_prediction",
+    "calibration",
+    "behaviour_change",
+)
 
 
 class _Strict(BaseModel):
@@ -48,12 +53,16 @@ class Models(_Strict):
 
 
 class Sizes(_Strict):
-    train_items_per_task: int = Field(60, ge=1, description="Train-split items per training task (object level).")
+    train_items_per_task: int = Field(
+        60, ge=1, description="Train-split items per training task (object level)."
+    )
     per_combo: int = Field(40, ge=1, description="Self-prediction pairs per (task, property) combination.")
     eval_items_per_task: int = Field(60, ge=1, description="Val-split items per held-out task.")
     calibration_items: int = Field(40, ge=1, description="Prompts per calibration panel.")
     shift_rows: int = Field(120, ge=1, description="Behaviour-shift training rows (from the shift source).")
-    shift_self_distill: float = Field(0.5, ge=0, lt=1, description="Share of self-distilled rows in the shift set.")
+    shift_self_distill: float = Field(
+        0.5, ge=0, lt=1, description="Share of self-distilled rows in the shift set."
+    )
 
 
 class Training(_Strict):
@@ -79,13 +88,17 @@ class CalibrationPanel(_Strict):
 
 
 class ExperimentConfig(_Strict):
-    name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name (folder under runs/).")
+    name: str = Field(
+        "experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name (folder under runs/)."
+    )
     seed: int = 0
     models: Models = Models()
     experiments: tuple[Experiment, ...] = ALL_EXPERIMENTS
     train_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's training tasks.")
     eval_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's held-out tasks.")
-    properties: tuple[str, ...] | None = Field(None, description="Restrict to these properties (default: all).")
+    properties: tuple[str, ...] | None = Field(
+        None, description="Restrict to these properties (default: all)."
+    )
     cross_both_directions: bool = Field(False, description="Also train M1 on M2's behaviour and compare.")
     sizes: Sizes = Sizes()
     training: TrainingPlan = TrainingPlan()
@@ -97,7 +110,9 @@ class ExperimentConfig(_Strict):
     )
     calibration_method: Literal["exact", "sampled"] = "exact"
     template: str = "inward-v1"
-    backend: dict[str, Any] = Field(default_factory=dict, description="Options for the local backend (batch_size, device).")
+    backend: dict[str, Any] = Field(
+        default_factory=dict, description="Options for the local backend (batch_size, device)."
+    )
 
     @field_validator("train_tasks", "eval_tasks")
     @classmethod

@@ -23,26 +23,73 @@ PROFILES: dict[str, dict[str, Any]] = {
         "name": "demo-quick",
         "train_tasks": ["colors_long", "wealth_seeking", "arc_challenge_non_cot"],
         "eval_tasks": ["animals_long", "survival_instinct", "mmlu_non_cot"],
-        "properties": ["first_word", "second_character", "starts_with_vowel", "ethical_stance", "among_a_or_c", "among_b_or_d"],
-        "sizes": {"train_items_per_task": 16, "per_combo": 12, "eval_items_per_task": 16, "calibration_items": 10,
-                  "shift_rows": 24},
-        "calibration": [{"task": "animals_long", "property": "second_character"},
-                        {"task": "mmlu_non_cot", "property": "among_a_or_c"}],
+        "properties": [
+            "first_word",
+            "second_character",
+            "starts_with_vowel",
+            "ethical_stance",
+            "among_a_or_c",
+            "among_b_or_d",
+        ],
+        "sizes": {
+            "train_items_per_task": 16,
+            "per_combo": 12,
+            "eval_items_per_task": 16,
+            "calibration_items": 10,
+            "shift_rows": 24,
+        },
+        "calibration": [
+            {"task": "animals_long", "property": "second_character"},
+            {"task": "mmlu_non_cot", "property": "among_a_or_c"},
+        ],
     },
     "cpu": {
         "name": "demo",
-        "properties": ["first_character", "second_character", "third_character", "first_word", "second_word",
-                       "third_word", "starts_with_vowel", "is_even", "among_a_or_c", "among_b_or_d", "ethical_stance"],
-        "sizes": {"train_items_per_task": 40, "per_combo": 24, "eval_items_per_task": 50, "calibration_items": 40,
-                  "shift_rows": 96},
+        # The paper's held-out evaluation also scores "is even" on the val split of `numbers` (SPEC §19.1).
+        "eval_tasks": [
+            "animals_long",
+            "english_words_long",
+            "stories_sentences",
+            "myopic_reward",
+            "survival_instinct",
+            "mmlu_non_cot",
+            "numbers",
+        ],
+        # The properties of the paper's per-property figure (Fig. 10).
+        "properties": [
+            "first_word",
+            "third_word",
+            "second_character",
+            "starts_with_vowel",
+            "is_even",
+            "among_a_or_c",
+            "among_b_or_d",
+            "ethical_stance",
+        ],
+        "sizes": {
+            "train_items_per_task": 40,
+            "per_combo": 24,
+            "eval_items_per_task": 50,
+            "calibration_items": 40,
+            "shift_rows": 96,
+        },
     },
     "paper": {
         "name": "demo-paper",
         "cross_both_directions": True,
-        "sizes": {"train_items_per_task": 3000, "per_combo": 1000, "eval_items_per_task": 1000,
-                  "calibration_items": 500, "shift_rows": 1000, "shift_self_distill": 0.0},
-        "training": {"m1": {"lr": 1e-4, "batch_size": 16}, "m2": {"lr": 1e-4, "batch_size": 16},
-                     "shift": {"lr": 5e-5, "batch_size": 1}},
+        "sizes": {
+            "train_items_per_task": 3000,
+            "per_combo": 1000,
+            "eval_items_per_task": 1000,
+            "calibration_items": 500,
+            "shift_rows": 1000,
+            "shift_self_distill": 0.0,
+        },
+        "training": {
+            "m1": {"lr": 1e-4, "batch_size": 16},
+            "m2": {"lr": 1e-4, "batch_size": 16},
+            "shift": {"lr": 5e-5, "batch_size": 1},
+        },
         "backend": {"batch_size": 64},
     },
 }
@@ -67,4 +114,6 @@ def run_demo(workspace: Path, *, quick: bool = False, profile: str = "cpu", cons
     run_dir = Path(workspace) / "runs" / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "experiment.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    return run_experiment(cfg, Path(workspace), console=console, extra_timings={"model_install_s": round(install_s, 1)})
+    return run_experiment(
+        cfg, Path(workspace), console=console, extra_timings={"model_install_s": round(install_s, 1)}
+    )

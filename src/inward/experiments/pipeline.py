@@ -39,7 +39,9 @@ def file_digest(path: str | Path) -> str:
 class Pipeline:
     """Runs the configured experiments; `run()` returns the results dict that `results.json` holds."""
 
-    def __init__(self, config: ExperimentConfig, workspace: Path, *, console: Any = None, progress: bool = True) -> None:
+    def __init__(
+        self, config: ExperimentConfig, workspace: Path, *, console: Any = None, progress: bool = True
+    ) -> None:
         from inward.store import Store, provenance
 
         self.cfg = config
@@ -56,8 +58,13 @@ class Pipeline:
         self.timings: dict[str, float] = {}
         self.trained: dict[str, dict[str, Any]] = {}
         self._backends: OrderedDict[str, Backend] = OrderedDict()
-        self.store.start_run(run_id=self.run_id, kind="experiment", name=config.name,
-                                 config=config.model_dump(mode="json"), provenance=provenance())
+        self.store.start_run(
+            run_id=self.run_id,
+            kind="experiment",
+            name=config.name,
+            config=config.model_dump(mode="json"),
+            provenance=provenance(),
+        )
 
     # -- plumbing ----------------------------------------------------------------------------------------------
 
@@ -88,7 +95,11 @@ class Pipeline:
             return self._backends[ref]
         while len(self._backends) >= 2:
             self._backends.popitem(last=False)
-        opts = {k: v for k, v in self.cfg.backend.items()} if ModelRef.parse(ref).provider in ("local", "hf") else {}
+        opts = (
+            {k: v for k, v in self.cfg.backend.items()}
+            if ModelRef.parse(ref).provider in ("local", "hf")
+            else {}
+        )
         b = make_backend(ref, adapter_path=adapter_resolver(self.store), **opts)
         self._backends[ref] = b
         return b
@@ -101,17 +112,33 @@ class Pipeline:
 
     # -- building blocks ---------------------------------------------------------------------------------------
 
-    def train(self, label: str, base: str, data: Path, plan: Training, *, init_adapter: str | None = None) -> str:
+    def train(
+        self, label: str, base: str, data: Path, plan: Training, *, init_adapter: str | None = None
+    ) -> str:
         """Fine-tune `base` on `data` as model `<run>-<label>`; returns its ModelRef."""
         name = f"{self.cfg.name}-{label}"
-        inputs = {"base": base, "data": file_digest(data), "plan": plan.model_dump(), "init": init_adapter, "seed": self.cfg.seed}
+        inputs = {
+            "base": base,
+            "data": file_digest(data),
+            "plan": plan.model_dump(),
+            "init": init_adapter,
+            "seed": self.cfg.seed,
+        }
 
         def fn() -> dict[str, Any]:
             from inward.runs.adapters import train_and_register
 
             self.release_backends()  # training needs the memory more than a warm inference model
-            rec = train_and_register(self.store, name=name, base=base, data=data, plan=plan.model_dump(),
-                                     seed=self.cfg.seed, init_adapter=init_adapter, progress=self.progress)
+            rec = train_and_register(
+                self.store,
+                name=name,
+                base=base,
+                data=data,
+                plan=plan.model_dump(),
+                seed=self.cfg.seed,
+                init_adapter=init_adapter,
+                progress=self.progress,
+            )
             return rec
 
         out = self.step(f"train {label}", inputs, fn)
@@ -123,14 +150,40 @@ class Pipeline:
         from inward.runs import run_meta, run_object
 
         def fn() -> dict[str, Any]:
-            o = run_object(self.store, self.backend(object_model), tasks=tasks, split="val", limit=limit,
-                           template=self.template, progress=self.progress)
-            m = run_meta(self.store, self.backend(meta_model), tasks=tasks, about=object_model, split="val",
-                         limit=limit, template=self.template, properties=self.cfg.properties, progress=self.progress)
+            o = run_object(
+                self.store,
+                self.backend(object_model),
+                tasks=tasks,
+                split="val",
+                limit=limit,
+                template=self.template,
+                progress=self.progress,
+            )
+            m = run_meta(
+                self.store,
+                self.backend(meta_model),
+                tasks=tasks,
+                about=object_model,
+                split="val",
+                limit=limit,
+                template=self.template,
+                properties=self.cfg.properties,
+                progress=self.progress,
+            )
             return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
 
-        self.step(f"evaluate {meta_model} about {object_model}", {"o": object_model, "m": meta_model, "t": tasks, "n": limit,
-                                                                 "tpl": self.template.name, "p": self.cfg.properties}, fn)
+        self.step(
+            f"evaluate {meta_model} about {object_model}",
+            {
+                "o": object_model,
+                "m": meta_model,
+                "t": tasks,
+                "n": limit,
+                "tpl": self.template.name,
+                "p": self.cfg.properties,
+            },
+            fn,
+        )
 
     # -- the four experiments ------------------------------------------------------------------------------
 
@@ -177,9 +230,17 @@ class Pipeline:
             results["behaviour_change"] = self.behaviour_change(m1t)
         self.timings["total_this_call"] = round(time.perf_counter() - t0, 1)
         run = self.store.get_run(self.run_id)
-        prov = {k: v for k, v in dict(run.provenance if run else {}).items() if k not in ("timestamp", "created")}
-        info = RunInfo(name=c.name, run_id=self.run_id, config=c.model_dump(mode="json"), provenance=prov,
-                       sizes=c.sizes.model_dump(), notes=self.notes())
+        prov = {
+            k: v for k, v in dict(run.provenance if run else {}).items() if k not in ("timestamp", "created")
+        }
+        info = RunInfo(
+            name=c.name,
+            run_id=self.run_id,
+            config=c.model_dump(mode="json"),
+            provenance=prov,
+            sizes=c.sizes.model_dump(),
+            notes=self.notes(),
+        )
         return Results(run=info, **results)
 
     def notes(self) -> list[str]:
@@ -196,13 +257,32 @@ class Pipeline:
         sz = self.cfg.sizes
 
         def fn() -> dict[str, Any]:
-            path, val = build_self(self.store, self.backend(base), data, tasks=self.train_tasks, properties=self.cfg.properties,
-                                   per_combo=sz.per_combo, items_per_task=sz.train_items_per_task, seed=self.cfg.seed,
-                                   template=self.template, progress=self.progress)
+            path, val = build_self(
+                self.store,
+                self.backend(base),
+                data,
+                tasks=self.train_tasks,
+                properties=self.cfg.properties,
+                per_combo=sz.per_combo,
+                items_per_task=sz.train_items_per_task,
+                seed=self.cfg.seed,
+                template=self.template,
+                progress=self.progress,
+            )
             return {"path": str(path), "val": str(val) if val else None, "digest": file_digest(path)}
 
-        ds = self.step(f"dataset self {label}", {"base": base, "tasks": self.train_tasks, "sizes": sz.model_dump(),
-                                                 "p": self.cfg.properties, "seed": self.cfg.seed, "tpl": self.template.name}, fn)
+        ds = self.step(
+            f"dataset self {label}",
+            {
+                "base": base,
+                "tasks": self.train_tasks,
+                "sizes": sz.model_dump(),
+                "p": self.cfg.properties,
+                "seed": self.cfg.seed,
+                "tpl": self.template.name,
+            },
+            fn,
+        )
         return self.train(f"{label}-self", base, Path(ds["path"]), plan)
 
     def cross_train(self, label: str, base: str, about: str, about_label: str, plan: Training) -> str:
@@ -212,10 +292,14 @@ class Pipeline:
         data = self.run_dir / "data" / f"{label}-cross-{about_label}.jsonl"
 
         def fn() -> dict[str, Any]:
-            path = build_cross(self.store, self.backend(about), like, data, template=self.template, progress=self.progress)
+            path = build_cross(
+                self.store, self.backend(about), like, data, template=self.template, progress=self.progress
+            )
             return {"path": str(path), "digest": file_digest(path)}
 
-        ds = self.step(f"dataset cross {label} on {about_label}", {"about": about, "like": file_digest(like)}, fn)
+        ds = self.step(
+            f"dataset cross {label} on {about_label}", {"about": about, "like": file_digest(like)}, fn
+        )
         return self.train(f"{label}-cross-{about_label}", base, Path(ds["path"]), plan)
 
     def behaviour_change(self, m1t: str) -> dict[str, Any]:
@@ -227,16 +311,35 @@ class Pipeline:
         data = self.run_dir / "data" / "m1-shift.jsonl"
 
         def fn() -> dict[str, Any]:
-            path = build_shift(self.store, self.backend(m1t), self.backend(source), data, tasks=self.eval_tasks,
-                               n=c.sizes.shift_rows, self_distill_fraction=c.sizes.shift_self_distill, seed=c.seed,
-                               template=self.template, progress=self.progress)
+            path = build_shift(
+                self.store,
+                self.backend(m1t),
+                self.backend(source),
+                data,
+                tasks=self.eval_tasks,
+                n=c.sizes.shift_rows,
+                self_distill_fraction=c.sizes.shift_self_distill,
+                seed=c.seed,
+                template=self.template,
+                progress=self.progress,
+            )
             return {"path": str(path), "digest": file_digest(path)}
 
-        ds = self.step("dataset shift m1", {"m1t": m1t, "source": source, "sizes": c.sizes.model_dump(), "seed": c.seed}, fn)
+        ds = self.step(
+            "dataset shift m1",
+            {"m1t": m1t, "source": source, "sizes": c.sizes.model_dump(), "seed": c.seed},
+            fn,
+        )
         adapter = ModelRef.parse(m1t).adapter
         if adapter is None:
             raise UserError("behaviour change needs a self-trained M1 with an adapter")
-        mc = self.train("m1-shifted", ModelRef.parse(m1t).base.__str__(), Path(ds["path"]), c.training.shift, init_adapter=adapter)
+        mc = self.train(
+            "m1-shifted",
+            ModelRef.parse(m1t).base.__str__(),
+            Path(ds["path"]),
+            c.training.shift,
+            init_adapter=adapter,
+        )
         n_eval = c.sizes.eval_items_per_task
         self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
         self.evaluate(mc, mc, self.eval_tasks, n_eval)

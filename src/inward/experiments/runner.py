@@ -18,7 +18,13 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def run_experiment(cfg: ExperimentConfig, workspace: Path, *, console: Any = None, extra_timings: dict[str, float] | None = None) -> Path:
+def run_experiment(
+    cfg: ExperimentConfig,
+    workspace: Path,
+    *,
+    console: Any = None,
+    extra_timings: dict[str, float] | None = None,
+) -> Path:
     """Returns the report folder. Timings go to timings.json, not results.json, so that results.json of an
     interrupted-and-resumed run is byte-identical to an uninterrupted one."""
     t0 = time.perf_counter()
@@ -27,8 +33,10 @@ def run_experiment(cfg: ExperimentConfig, workspace: Path, *, console: Any = Non
     timings = {
         "steps_s": {**(extra_timings or {}), **pipe.timings},
         "wall_s": round(time.perf_counter() - t0, 1),
-        "training": {rec["name"]: {"wall_s": rec["train_time_s"], "examples_per_s": rec["examples_per_s"]}
-                     for rec in pipe.trained.values()},
+        "training": {
+            rec["name"]: {"wall_s": rec["train_time_s"], "examples_per_s": rec["examples_per_s"]}
+            for rec in pipe.trained.values()
+        },
     }
     old = run_dir_timings(pipe.run_dir)
     timings["training"] = {**old.get("training", {}), **timings["training"]}

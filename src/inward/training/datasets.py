@@ -148,7 +148,7 @@ def _build_pairs(
                 seen.update((it.id, p.name) for it in chosen)
             hashes[f"{t.name}:{p.name}"] = template.hash(t, p.name)
             rows = [_pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model) for it in chosen]
-            n_val = int(round(len(rows) * val_fraction)) if like is None else 0
+            n_val = round(len(rows) * val_fraction) if like is None else 0
             val.extend(rows[:n_val])
             train.extend(rows[n_val:])
     if not train:
@@ -219,7 +219,7 @@ def build_shift(
     """
     names = list(tasks or T.HELD_OUT_TASKS)
     per_task = max(1, -(-n // len(names)))
-    n_self = int(round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction))) if self_distill_fraction < 1 else 0
+    n_self = round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction)) if self_distill_fraction < 1 else 0
     # Unusable answers are skipped, so ask more prompts (doubling) until every task can fill its quota.
     limit = per_task + n_self
     while True:
