@@ -70,6 +70,8 @@ def run_object(
             items = t.items(split)[:limit]
             thash = template.hash(t)
             done = store.object_rows(model=model, task=t.name, split=split, template_hash=thash, config_key=config.key())  # type: ignore[attr-defined]
+            if len(done) and not early_stop:  # whole answers wanted: an early-stopped row does not count
+                done = done[done["finish_reason"] != "early"]
             have = set(zip(done["item_id"], done["sample"], strict=True)) if len(done) else set()
             todo = [it for it in items if any((it.id, s) not in have for s in range(config.n))]
             existing += len(items) - len(todo)
@@ -104,7 +106,7 @@ def run_object(
                                 run_id=run_id,
                             )
                         )
-                store.put_object_rows(rows)  # type: ignore[attr-defined]
+                store.put_object_rows(rows, replace=not early_stop)  # type: ignore[attr-defined]
                 new += len(batch)
                 bar.update(job, advance=len(batch))
     return StepResult(new_rows=new, existing_rows=existing)

@@ -100,9 +100,10 @@ class Store(Database):
 
     # -- behaviour: object-level rows, hypothetical (meta) rows, distributions -------------------------------
 
-    def put_object_rows(self, rows: Sequence[ObjectRow]) -> int:
-        """Store object-level answers (one transaction); existing natural keys are kept. Returns # added."""
-        return self._insert(TABLES["object_rows"], [self._record(r) for r in rows])
+    def put_object_rows(self, rows: Sequence[ObjectRow], *, replace: bool = False) -> int:
+        """Store object-level answers (one transaction); existing natural keys are kept unless `replace`
+        (used to swap an early-stopped answer for the whole one). Returns # added or changed."""
+        return self._insert(TABLES["object_rows"], [self._record(r) for r in rows], upsert=replace)
 
     def put_meta_rows(self, rows: Sequence[MetaRow]) -> int:
         """Store hypothetical answers (one transaction); existing natural keys are kept. Returns # added."""
