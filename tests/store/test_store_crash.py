@@ -53,8 +53,9 @@ def test_sigkill_mid_transaction_keeps_whole_batches_and_rerun_completes(tmp_pat
             pytest.fail(
                 f"writer ended before hanging: {proc.wait()} {proc.stderr.read() if proc.stderr else ''}"
             )
-        # The half batch is really on disk, uncommitted, when the kill comes.
-        assert wal.stat().st_size > wal_at_start >= 0
+        # The half batch is really on disk, uncommitted, when the kill comes. (The WAL need not grow: after an
+        # automatic checkpoint SQLite rewrites it from the start, so only non-emptiness is checked.)
+        assert wal_at_start >= 0 and wal.stat().st_size > 0
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
