@@ -67,11 +67,11 @@ PROFILES: dict[str, dict[str, Any]] = {
             "ethical_stance",
         ],
         "sizes": {
-            "train_items_per_task": 40,
-            "per_combo": 24,
-            "eval_items_per_task": 50,
-            "calibration_items": 40,
-            "shift_rows": 96,
+            "train_items_per_task": 24,
+            "per_combo": 18,
+            "eval_items_per_task": 40,
+            "calibration_items": 30,
+            "shift_rows": 64,
         },
     },
     "paper": {
