@@ -23,6 +23,7 @@ _COMMAND_MODULES = (catalog, experiments_cmd, models_cmd, runs_cmd, training_cmd
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors become one line on stderr and exit status 2."""
+    _quiet_libraries()
     try:
         cli.main(args=argv, prog_name="inward", standalone_mode=False)
     except UserError as e:
@@ -36,6 +37,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+
+
+def _quiet_libraries() -> None:
+    """Our own progress bars say what is happening; the libraries' load bars and deprecation notes are noise."""
+    import os
+    import warnings
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers(\.|$)")
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 __all__ = ["cli", "main"]
