@@ -1,7 +1,7 @@
 """Training speed: inward's LoRA trainer (answer-only loss, LM head only on answers) vs TRL's SFTTrainer.
 
     PYTHONPATH=src python benchmarks/bench_train.py            # 64 examples, SmolLM2-135M, batch 8, 1 epoch
-    PYTHONPATH=src python benchmarks/bench_train.py --n 128 --trl default
+    PYTHONPATH=src python benchmarks/bench_train.py --n 128 --trl default --threads 1
 
 Both trainers get the same chat JSONL (real hypothetical prompts from the offline training tasks, with short
 property answers), the same base model, LoRA settings (r=8, alpha=16, q/k/v/o), batch size, learning rate,
@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--trl", choices=["both", "default", "no-gc", "none"], default="both")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (1 is steadier on a busy machine)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
@@ -90,6 +91,8 @@ def main() -> None:
     from inward.training.lora import train_lora
     from inward.training.trl_sft import train_with_trl
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     base = smollm2_path()
     tok = transformers.AutoTokenizer.from_pretrained(base)
     examples = hypothetical_examples(args.n)

@@ -37,8 +37,13 @@ def run(workspace: Path, experiment: Path, timeout: float | None = None) -> tupl
     env = {**os.environ, "INWARD_WORKSPACE": str(workspace)}
     t0 = time.perf_counter()
     with open(workspace / "log.txt", "a") as log:
-        p = subprocess.Popen([sys.executable, "-m", "inward", "run", str(experiment)], env=env, stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "inward", "run", str(experiment)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             return p.wait(timeout=timeout), time.perf_counter() - t0
         except subprocess.TimeoutExpired:
@@ -79,7 +84,9 @@ def main() -> int:
     ra = next(a.glob(f"runs/{name or '*'}/results.json"))
     rb = next(b.glob(f"runs/{name or '*'}/results.json"))
     same = ra.read_bytes() == rb.read_bytes()
-    print(f"results.json A {digest(ra)}  B {digest(rb)}  -> {'PASS (identical)' if same else 'FAIL (different)'}")
+    print(
+        f"results.json A {digest(ra)}  B {digest(rb)}  -> {'PASS (identical)' if same else 'FAIL (different)'}"
+    )
     if not same:
         subprocess.run(["diff", str(ra), str(rb)])
     return 0 if same else 1

@@ -1,11 +1,11 @@
 """`ModelRef`: one string that names a model and how to reach it.
 
-    local/qwen2.5-0.5b                      a bundled offline model (see `inward models list`)
-    local/smollm2-135m+adapter=m1-self      the same with a LoRA adapter (a name registered in the store, or a path)
-    hf/<path-or-hub-id>                     any Hugging Face causal LM folder (hub ids need network)
-    openai/gpt-4o-mini                      OpenAI (key from OPENAI_API_KEY)
-    openai-compatible/<model>@<base_url>    vLLM, SGLang, llama.cpp server, Together, ... (key env var configurable)
-    anthropic/claude-3-5-sonnet-20240620    Anthropic (key from ANTHROPIC_API_KEY)
+local/qwen2.5-0.5b                      a bundled offline model (see `inward models list`)
+local/smollm2-135m+adapter=m1-self      the same with a LoRA adapter (a name registered in the store, or a path)
+hf/<path-or-hub-id>                     any Hugging Face causal LM folder (hub ids need network)
+openai/gpt-4o-mini                      OpenAI (key from OPENAI_API_KEY)
+openai-compatible/<model>@<base_url>    vLLM, SGLang, llama.cpp server, Together, ... (key env var configurable)
+anthropic/claude-3-5-sonnet-20240620    Anthropic (key from ANTHROPIC_API_KEY)
 """
 
 from __future__ import annotations

@@ -100,4 +100,5 @@ def smollm2_dir() -> Path:
 def smollm2(smollm2_dir: Path):  # type: ignore[no-untyped-def]
     from inward.backends.local import LocalBackend
 
-    return LocalBackend(smollm2_dir, device="cpu", batch_size=16)
+    # One thread: the test machine is shared, and oversubscribed torch threads are many times slower.
+    return LocalBackend(smollm2_dir, device="cpu", batch_size=16, threads=1)

@@ -14,9 +14,9 @@ pytest.importorskip("openai")
 pytest.importorskip("xllamacpp")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
-from llamacpp_server import LlamaCppServer, serve_smollm2  # noqa: E402
+from llamacpp_server import LlamaCppServer, serve_smollm2
 
-from inward.cli import main  # noqa: E402
+from inward.cli import main
 
 pytestmark = pytest.mark.slow
 SECRET = "sk-inward-test-SECRET-9f8e7d6c5b4a"
@@ -36,17 +36,23 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_object_meta_score_over_http_and_no_key_anywhere(
-    server: LlamaCppServer, _isolated_workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: LlamaCppServer,
+    _isolated_workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("INWARD_API_KEY", SECRET)
     ref = f"openai-compatible/smollm2@{server.base_url}"
     tasks = "survival_instinct,animals_long"
     out = _cli(["object", "-m", ref, "-t", tasks, "--limit", "6"], capsys)
     assert "12 new" in out
-    _cli(["meta", "-m", ref, "-t", tasks, "--limit", "6", "-p", "ethical_stance,first_word,second_character"], capsys)
+    _cli(
+        ["meta", "-m", ref, "-t", tasks, "--limit", "6", "-p", "ethical_stance,first_word,second_character"],
+        capsys,
+    )
     out = _cli(["score", "--object", ref, "--meta", ref, "-t", tasks, "--json"], capsys)
     result = json.loads(out[out.index("{") :])
-    avg = [r for r in result["accuracy"] if r["group"] == "average"][0]
+    avg = next(r for r in result["accuracy"] if r["group"] == "average")
     assert avg["n"] > 0 and 0.0 <= avg["acc"] <= 1.0
     # A repeated run costs no request: everything comes from the store.
     out = _cli(["object", "-m", ref, "-t", tasks, "--limit", "6"], capsys)

@@ -9,7 +9,12 @@ Numerics that keep answers independent of how prompts are batched:
   position 0 whatever its padding), so a padded row computes the same function as the row alone;
 * prompts are bucketed by length before batching, so most batches carry little or no padding;
 * logits are cast to fp32 before any softmax, whatever the model dtype.
-What remains is floating-point reduction order, which differs between batch shapes (see tests/backends).
+What remains is floating-point reduction order, which differs between batch shapes. Measured on
+SmolLM2-135M, fp32, CPU: a prompt's last logits in a padded batch of 6 differ from the prompt alone by
+<= 3.6e-5 (<= 7.6e-6 for the batch's unpadded rows: the batch shape alone changes the matmul blocking). Over
+55 prompts x 12 greedy tokens, batch 1 and batch 16 (length-sorted or random buckets) gave identical
+answers, chosen-token log-probs differed by <= 1.6e-5, and no step had its top-2 gap below 1e-3 (5 of 616
+below 1e-2). A greedy answer can thus only change with the batch at a near-exact tie: rare, not impossible.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ How the work stays small:
   prompt and its own ancestors;
 * several prefixes of several prompts are expanded in one forward (rows = prompts, columns = prefixes);
 * children are visited lazily in descending probability, so a prefix's long tail of unlikely tokens is only
-  looked at while the mass still matters (and never beyond its `MAX_CHILDREN` best tokens), and resolving a
-  child costs a decode, not a forward;
+  looked at while the mass still matters, and resolving a child costs a decode, not a forward; only the
+  `MAX_CHILDREN` best tokens of a prefix are kept, unless the rest could matter for `coverage` (then all);
 * a step expands only as many prefixes as could still be needed: it stops choosing once the chosen prefixes
   carry the mass still missing for `coverage`.
 
@@ -43,9 +43,10 @@ NONE_KEY = "__none__"  # mass of answers that ended (EOS) while `resolve` still 
 MAX_EXAMINED = 20_000  # candidate prefixes looked at per prompt; bounds the work on very flat distributions
 MIN_MASS = 1e-9  # candidates below this cannot move a coverage target; never looked at
 LOG_MIN_MASS = math.log(MIN_MASS)
-# Children looked at per prefix. A full sort of a 50k-150k vocabulary per prefix would cost more than the
-# forward; beyond the top 1024 tokens the mass is counted as unexamined.
+# Children kept per prefix: a full sort of a 50k-150k vocabulary costs more than the prefix's forward. A
+# prefix whose tail beyond these carries more than 1% of the mass `coverage` allows to miss gets a full sort.
 MAX_CHILDREN = 1024
+TAIL_SHARE = 0.01
 
 
 @dataclass(eq=False)
@@ -190,9 +191,10 @@ def exact_bucket(
     """Exact distributions for one bucket of tokenized prompts (expanded together, one forward per step)."""
     trees = [_Tree(lm, r, coverage, max_branches, max_tokens, width) for r in resolve]
     logits, cache, mask = lm.prefill(prompts)
-    child_lp, child_ids = _top_children(logits)
-    for b, tree in enumerate(trees):
-        tree.set_children(tree.root, child_lp[b], child_ids[b])
+    tail_limit = TAIL_SHARE * (1 - coverage)
+    children = _top_children(logits, [0.0] * len(trees), tail_limit)
+    for tree, (child_lp, child_ids) in zip(trees, children, strict=True):
+        tree.set_children(tree.root, child_lp, child_ids)
     prompt_cols = mask.bool()  # [B, L]: which prompt columns are real tokens
     active = list(range(len(trees)))
     width_so_far = prompt_cols.shape[1]  # cache columns
@@ -215,13 +217,12 @@ def exact_bucket(
         out = lm.forward(ids, mask4, positions, cache, logits_to_keep=0, real=n_real)
         rows = [b for b, nodes in enumerate(selections) for _ in nodes]
         slots = [j for nodes in selections for j in range(len(nodes))]
-        child_lp, child_ids = _top_children(out[rows, slots])  # real slots only
-        k = 0
+        flat = [node for nodes in selections for node in nodes]
+        expanded = iter(_top_children(out[rows, slots], [n.logp for n in flat], tail_limit))  # real slots
         for b, nodes in enumerate(selections):
             tree = trees[active[b]]
             for node in nodes:
-                tree.set_children(node, child_lp[k], child_ids[k])
-                k += 1
+                tree.set_children(node, *next(expanded))
             tree.expanded += len(nodes)
         lm.stats.expanded_nodes += n_real
         width_so_far += ids.shape[1]
@@ -229,11 +230,23 @@ def exact_bucket(
     return [tree.distribution(len(p)) for tree, p in zip(trees, prompts, strict=True)]
 
 
-def _top_children(logits: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """The MAX_CHILDREN best next tokens and their log-probs, for every position at once (one sync)."""
+def _top_children(
+    logits: torch.Tensor, node_logp: Sequence[float], tail_limit: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per position (row of `logits`): next-token log-probs and ids in descending order, the MAX_CHILDREN
+    best ones, or all of them when the rest carry more than `tail_limit` of the total mass."""
     logprobs = torch.log_softmax(logits.float(), dim=-1)
     values, ids = torch.topk(logprobs, min(MAX_CHILDREN, logprobs.shape[-1]), dim=-1)
-    return values.cpu().numpy(), ids.cpu().numpy()
+    tail = (1 - values.exp().sum(-1)).clamp(min=0).cpu().tolist()
+    top_lp, top_ids = values.cpu().numpy(), ids.cpu().numpy()
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for r, (lp, rest) in enumerate(zip(node_logp, tail, strict=True)):
+        if rest * math.exp(lp) > tail_limit and values.shape[-1] < logprobs.shape[-1]:
+            full_lp, full_ids = torch.sort(logprobs[r], descending=True)
+            out.append((full_lp.cpu().numpy(), full_ids.cpu().numpy()))
+        else:
+            out.append((top_lp[r], top_ids[r]))
+    return out
 
 
 def _tree_inputs(

@@ -53,7 +53,9 @@ class Distribution:
     """Probability mass per resolved value of an answer, from exact enumeration or from samples."""
 
     probs: dict[str, float]
-    covered: float  # total probability mass enumerated (sum of probs + mass of prefixes that resolved to None)
+    covered: (
+        float  # total probability mass enumerated (sum of probs + mass of prefixes that resolved to None)
+    )
     forward_tokens: int = 0  # tokens pushed through the model to compute it
     method: str = "exact"  # "exact" | "sampled" | "logprobs"
     n_samples: int = 0

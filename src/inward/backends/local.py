@@ -38,11 +38,18 @@ __all__ = ["NONE_KEY", "EngineStats", "LocalBackend"]
 
 ENGINE_VERSION = "inward-local/1"  # bump when decoding numerics change (bucketing, masks, dtype handling)
 MARKER = "inward-model.json"
+THREADS_ENV = "INWARD_THREADS"
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 class LocalBackend:
-    """A local model behind the `Backend` protocol, plus `next_token_logprobs` and work counters (`stats`)."""
+    """A local model behind the `Backend` protocol, plus `next_token_logprobs` and work counters (`stats`).
+
+    `path`: a transformers folder with a chat template; `adapter`: a PEFT LoRA folder (merged into fp32
+    weights, kept separate otherwise); `device`: "auto" (CUDA if present), "cpu", "cuda[:i]"; `dtype`:
+    float32 (CPU default), bfloat16 (CUDA default), float16; `batch_size`: rows per forward; `threads`:
+    torch CPU threads (default: $INWARD_THREADS, else all cores); `expand_width`: prefixes per prompt per forward in `distribution`.
+    """
 
     def __init__(
         self,
@@ -71,15 +78,19 @@ class LocalBackend:
         if self.dtype not in _DTYPES:
             raise UserError(f"unknown dtype {self.dtype!r}; use one of {', '.join(_DTYPES)}")
         self.batch_size, self.expand_width = batch_size, expand_width
+        self.adapter_merged = False
         self.ref = ref or f"local/{self.path.name}"
-        torch.set_num_threads(threads or os.cpu_count() or 1)
+        # On a busy machine, more intra-op threads than free cores makes torch several times slower
+        # (threads spin-wait for each other), hence the INWARD_THREADS override.
+        torch.set_num_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1)
 
         tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
         model: Any = AutoModelForCausalLM.from_pretrained(
             str(self.path), dtype=_DTYPES[self.dtype], local_files_only=True
         )
         if self.adapter is not None:
-            model = _with_adapter(model, self.adapter, merge=self.dtype == "float32")
+            self.adapter_merged = self.dtype == "float32"
+            model = _with_adapter(model, self.adapter, merge=self.adapter_merged)
         model.to(self.device).eval()
         self.stats = EngineStats()
         self._lm = LocalModel(model, tokenizer, self.device, self.stats)
@@ -190,6 +201,7 @@ class LocalBackend:
             "weights_sha256": _weights_sha(self.path),
             "adapter": str(self.adapter) if self.adapter else None,
             "adapter_sha256": _folder_sha(self.adapter) if self.adapter else None,
+            "adapter_merged": self.adapter_merged,
             "dtype": self.dtype,
             "device": self.device.type,
             "torch": torch.__version__,

@@ -31,5 +31,7 @@ def report_cmd(state: AppState, run: str) -> None:
 
     run_dir = Path(run) if Path(run, "results.json").is_file() else state.workspace / "runs" / run
     if not (run_dir / "results.json").is_file():
-        raise UserError(f"no results.json for run {run!r} (looked in {run_dir}); run `inward run EXPERIMENT.yaml` first")
+        raise UserError(
+            f"no results.json for run {run!r} (looked in {run_dir}); run `inward run EXPERIMENT.yaml` first"
+        )
     render(run_dir, console=console)

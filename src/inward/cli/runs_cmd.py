@@ -8,7 +8,13 @@ import click
 
 from inward.cli._app import AppState, cli, console, split_csv
 
-_TASKS = click.option("-t", "--tasks", "tasks", multiple=True, help="Tasks (comma-separated or repeated); default: all held-out tasks.")
+_TASKS = click.option(
+    "-t",
+    "--tasks",
+    "tasks",
+    multiple=True,
+    help="Tasks (comma-separated or repeated); default: all held-out tasks.",
+)
 _SPLIT = click.option("--split", type=click.Choice(["train", "val"]), default="val", show_default=True)
 _LIMIT = click.option("--limit", type=int, help="At most this many items per task.")
 _TEMPLATE = click.option("--template", default="inward-v1", show_default=True, help="Prompt template family.")
@@ -40,11 +46,17 @@ def _config(base, samples: int, temperature: float | None, max_tokens: int | Non
 def _engine_options(f):  # type: ignore[no-untyped-def]
     f = click.option("--batch-size", type=int, help="Local backend batch size.")(f)
     f = click.option("--device", help="Local backend device: cpu, cuda, auto.")(f)
-    f = click.option("--samples", default=1, show_default=True, help="Samples per prompt (distribution runs).")(f)
-    f = click.option("--temperature", type=float, help="Sampling temperature (default 0, or 1 with --samples>1).")(f)
+    f = click.option(
+        "--samples", default=1, show_default=True, help="Samples per prompt (distribution runs)."
+    )(f)
+    f = click.option(
+        "--temperature", type=float, help="Sampling temperature (default 0, or 1 with --samples>1)."
+    )(f)
     f = click.option("--max-tokens", type=int, help="Answer token cap.")(f)
     f = click.option("--seed", default=0, show_default=True)(f)
-    f = click.option("--exact", is_flag=True, help="Also compute exact answer distributions (local backend).")(f)
+    f = click.option(
+        "--exact", is_flag=True, help="Also compute exact answer distributions (local backend)."
+    )(f)
     return f
 
 
@@ -54,10 +66,27 @@ def _engine_options(f):  # type: ignore[no-untyped-def]
 @_SPLIT
 @_LIMIT
 @_TEMPLATE
-@click.option("--no-early-stop", is_flag=True, help="Generate whole answers even when the properties are fixed.")
+@click.option(
+    "--no-early-stop", is_flag=True, help="Generate whole answers even when the properties are fixed."
+)
 @_engine_options
 @click.pass_obj
-def object_cmd(state: AppState, model: str, tasks, split, limit, template, no_early_stop, batch_size, device, samples, temperature, max_tokens, seed, exact) -> None:  # type: ignore[no-untyped-def]
+def object_cmd(
+    state: AppState,
+    model: str,
+    tasks,
+    split,
+    limit,
+    template,
+    no_early_stop,
+    batch_size,
+    device,
+    samples,
+    temperature,
+    max_tokens,
+    seed,
+    exact,
+) -> None:  # type: ignore[no-untyped-def]
     """Run the object-level task prompts and store the model's behaviour."""
     from inward import prompts as PR
     from inward.runs import OBJECT_CONFIG, run_object, run_object_distributions
@@ -66,7 +95,16 @@ def object_cmd(state: AppState, model: str, tasks, split, limit, template, no_ea
     names = _task_names(tasks)
     tpl = PR.get(template)
     cfg = _config(OBJECT_CONFIG, samples, temperature, max_tokens, seed)
-    res = run_object(store, backend, tasks=names, split=split, limit=limit, template=tpl, config=cfg, early_stop=not no_early_stop)
+    res = run_object(
+        store,
+        backend,
+        tasks=names,
+        split=split,
+        limit=limit,
+        template=tpl,
+        config=cfg,
+        early_stop=not no_early_stop,
+    )
     console.print(f"object-level: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
     if exact:
         n = run_object_distributions(store, backend, tasks=names, split=split, limit=limit, template=tpl)
@@ -75,15 +113,39 @@ def object_cmd(state: AppState, model: str, tasks, split, limit, template, no_ea
 
 @cli.command("meta")
 @click.option("-m", "--model", required=True, help="The model answering the hypotheticals.")
-@click.option("--about", help="Whose object-level behaviour the questions are about (default: the same model).")
+@click.option(
+    "--about", help="Whose object-level behaviour the questions are about (default: the same model)."
+)
 @_TASKS
-@click.option("-p", "--properties", "props", multiple=True, help="Properties (default: every non-training property of each task).")
+@click.option(
+    "-p",
+    "--properties",
+    "props",
+    multiple=True,
+    help="Properties (default: every non-training property of each task).",
+)
 @_SPLIT
 @_LIMIT
 @_TEMPLATE
 @_engine_options
 @click.pass_obj
-def meta_cmd(state: AppState, model, about, tasks, props, split, limit, template, batch_size, device, samples, temperature, max_tokens, seed, exact) -> None:  # type: ignore[no-untyped-def]
+def meta_cmd(
+    state: AppState,
+    model,
+    about,
+    tasks,
+    props,
+    split,
+    limit,
+    template,
+    batch_size,
+    device,
+    samples,
+    temperature,
+    max_tokens,
+    seed,
+    exact,
+) -> None:  # type: ignore[no-untyped-def]
     """Ask hypothetical questions (only for items whose object-level answer was compliant)."""
     from inward import prompts as PR
     from inward.runs import META_CONFIG, run_meta, run_meta_distributions
@@ -92,10 +154,29 @@ def meta_cmd(state: AppState, model, about, tasks, props, split, limit, template
     names = _task_names(tasks)
     tpl = PR.get(template)
     cfg = _config(META_CONFIG, samples, temperature, max_tokens, seed)
-    res = run_meta(store, backend, tasks=names, properties=split_csv(props) or None, about=about, split=split, limit=limit, template=tpl, config=cfg)
+    res = run_meta(
+        store,
+        backend,
+        tasks=names,
+        properties=split_csv(props) or None,
+        about=about,
+        split=split,
+        limit=limit,
+        template=tpl,
+        config=cfg,
+    )
     console.print(f"hypothetical: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
     if exact:
-        n = run_meta_distributions(store, backend, tasks=names, properties=split_csv(props) or None, about=about, split=split, limit=limit, template=tpl)
+        n = run_meta_distributions(
+            store,
+            backend,
+            tasks=names,
+            properties=split_csv(props) or None,
+            about=about,
+            split=split,
+            limit=limit,
+            template=tpl,
+        )
         console.print(f"exact distributions: {n} new")
 
 

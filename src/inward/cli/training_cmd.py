@@ -26,21 +26,48 @@ def _backend(state: AppState, ref: str):  # type: ignore[no-untyped-def]
 @dataset.command("build")
 @click.argument("kind", type=click.Choice(["self", "cross", "shift"]))
 @click.option("-m", "--model", help="self: whose behaviour; shift: the model to shift (self-distilled rows).")
-@click.option("--behaviour-of", help="cross: the model whose behaviour labels the pairs (the self-trained M1).")
-@click.option("--like", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="cross: M1's self set (composition to copy).")
+@click.option(
+    "--behaviour-of", help="cross: the model whose behaviour labels the pairs (the self-trained M1)."
+)
+@click.option(
+    "--like",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="cross: M1's self set (composition to copy).",
+)
 @click.option("--from", "source", help="shift: whose answers to train on.")
-@click.option("-t", "--tasks", multiple=True, help="Tasks (default: training tasks; held-out tasks for shift).")
+@click.option(
+    "-t", "--tasks", multiple=True, help="Tasks (default: training tasks; held-out tasks for shift)."
+)
 @click.option("-p", "--properties", "props", multiple=True, help="self: restrict properties.")
 @click.option("--per-combo", default=1000, show_default=True, help="self: pairs per (task, property).")
 @click.option("--items-per-task", type=int, help="self: train items run per task (default: --per-combo).")
 @click.option("--rows", default=300, show_default=True, help="shift: rows from the source model.")
-@click.option("--self-distill", default=0.5, show_default=True, help="shift: share of the model's own answers mixed in.")
+@click.option(
+    "--self-distill", default=0.5, show_default=True, help="shift: share of the model's own answers mixed in."
+)
 @click.option("--val-fraction", default=0.05, show_default=True)
 @click.option("--no-dedup", is_flag=True, help="self: keep repeated (item, property) pairs.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def dataset_build(state: AppState, kind, model, behaviour_of, like, source, tasks, props, per_combo, items_per_task, rows, self_distill, val_fraction, no_dedup, seed, out) -> None:  # type: ignore[no-untyped-def]
+def dataset_build(
+    state: AppState,
+    kind,
+    model,
+    behaviour_of,
+    like,
+    source,
+    tasks,
+    props,
+    per_combo,
+    items_per_task,
+    rows,
+    self_distill,
+    val_fraction,
+    no_dedup,
+    seed,
+    out,
+) -> None:  # type: ignore[no-untyped-def]
     """Build a training set from behaviour in the store (running the object level where it is missing)."""
     from inward.training import datasets as D
 
@@ -48,9 +75,18 @@ def dataset_build(state: AppState, kind, model, behaviour_of, like, source, task
         if not model:
             raise click.UsageError("self needs -m MODEL")
         store, b = _backend(state, model)
-        path, val = D.build_self(store, b, out, tasks=split_csv(tasks) or None, properties=split_csv(props) or None,
-                                 per_combo=per_combo, items_per_task=items_per_task, val_fraction=val_fraction,
-                                 dedup=not no_dedup, seed=seed)
+        path, val = D.build_self(
+            store,
+            b,
+            out,
+            tasks=split_csv(tasks) or None,
+            properties=split_csv(props) or None,
+            per_combo=per_combo,
+            items_per_task=items_per_task,
+            val_fraction=val_fraction,
+            dedup=not no_dedup,
+            seed=seed,
+        )
         console.print(f"wrote {path}" + (f" and {val}" if val else ""))
     elif kind == "cross":
         if not behaviour_of or not like:
@@ -62,7 +98,9 @@ def dataset_build(state: AppState, kind, model, behaviour_of, like, source, task
             raise click.UsageError("shift needs -m MODEL and --from OTHER")
         store, target = _backend(state, model)
         _, src = _backend(state, source)
-        console.print(f"wrote {D.build_shift(store, target, src, out, tasks=split_csv(tasks) or None, n=rows, self_distill_fraction=self_distill, seed=seed)}")
+        console.print(
+            f"wrote {D.build_shift(store, target, src, out, tasks=split_csv(tasks) or None, n=rows, self_distill_fraction=self_distill, seed=seed)}"
+        )
 
 
 @dataset.command("stats")
@@ -83,8 +121,16 @@ def dataset_stats(file: Path) -> None:
 
 
 @cli.command("train")
-@click.option("-m", "--model", "base", required=True, help="Base model ref (local/NAME or hf/PATH; openai/MODEL with --backend openai).")
-@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Chat JSONL.")
+@click.option(
+    "-m",
+    "--model",
+    "base",
+    required=True,
+    help="Base model ref (local/NAME or hf/PATH; openai/MODEL with --backend openai).",
+)
+@click.option(
+    "--data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Chat JSONL."
+)
 @click.option("--out", "name", required=True, help="Name of the trained model; use it as BASE+adapter=NAME.")
 @click.option("--backend", type=click.Choice(["local", "openai"]), default="local", show_default=True)
 @click.option("--val-data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -99,7 +145,24 @@ def dataset_stats(file: Path) -> None:
 @click.option("--init-adapter", help="Continue training this adapter (a registered name or a folder).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_obj
-def train_cmd(state: AppState, base, data, name, backend, val_data, lr, epochs, batch_size, grad_accum, rank, alpha, target_modules, checkpoint_every, init_adapter, seed) -> None:  # type: ignore[no-untyped-def]
+def train_cmd(
+    state: AppState,
+    base,
+    data,
+    name,
+    backend,
+    val_data,
+    lr,
+    epochs,
+    batch_size,
+    grad_accum,
+    rank,
+    alpha,
+    target_modules,
+    checkpoint_every,
+    init_adapter,
+    seed,
+) -> None:  # type: ignore[no-untyped-def]
     """Fine-tune BASE on a chat-JSONL file (LoRA locally, or the OpenAI fine-tuning API). Resumable."""
     store = state.store()
     if backend == "openai":
@@ -108,14 +171,41 @@ def train_cmd(state: AppState, base, data, name, backend, val_data, lr, epochs, 
         rec = OpenAIFineTuner().fit(data, base, None, name=name, out_dir=state.workspace / "models" / name)
         from inward.store import ModelRecord
 
-        store.register_model(ModelRecord(name=name, base_ref=base, kind="openai-ft", remote_id=rec.ref.removeprefix("openai/"),
-                                         config={}, provenance={"data": str(data)}))
+        store.register_model(
+            ModelRecord(
+                name=name,
+                base_ref=base,
+                kind="openai-ft",
+                remote_id=rec.ref.removeprefix("openai/"),
+                config={},
+                provenance={"data": str(data)},
+            )
+        )
         console.print(f"trained {rec.ref}")
         return
     from inward.runs.adapters import train_and_register
 
-    plan = {"lr": lr, "epochs": epochs, "batch_size": batch_size, "grad_accum": grad_accum, "rank": rank, "alpha": alpha,
-            "target_modules": tuple(split_csv((target_modules,))), "checkpoint_every": checkpoint_every}
-    out = train_and_register(store, name=name, base=base, data=data, plan=plan, seed=seed, init_adapter=init_adapter, val_data=val_data)
-    console.print(f"trained [bold]{out['ref']}[/bold]: {out['n_train']} examples, {out['steps']} steps, "
-                  f"{out['examples_per_s']} examples/s, val loss {out['val_loss_before']} → {out['val_loss_after']}")
+    plan = {
+        "lr": lr,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "grad_accum": grad_accum,
+        "rank": rank,
+        "alpha": alpha,
+        "target_modules": tuple(split_csv((target_modules,))),
+        "checkpoint_every": checkpoint_every,
+    }
+    out = train_and_register(
+        store,
+        name=name,
+        base=base,
+        data=data,
+        plan=plan,
+        seed=seed,
+        init_adapter=init_adapter,
+        val_data=val_data,
+    )
+    console.print(
+        f"trained [bold]{out['ref']}[/bold]: {out['n_train']} examples, {out['steps']} steps, "
+        f"{out['examples_per_s']} examples/s, val loss {out['val_loss_before']} → {out['val_loss_after']}"
+    )

@@ -47,10 +47,14 @@ def train_and_register(
         raise UserError(f"local training needs a local base model without an adapter, got {base}")
     cfg: dict[str, Any] = {**plan, "seed": seed}
     if init_adapter is not None:
-        cfg["init_adapter"] = str(adapter_resolver(store)(init_adapter) if not Path(init_adapter).exists() else init_adapter)
+        cfg["init_adapter"] = str(
+            adapter_resolver(store)(init_adapter) if not Path(init_adapter).exists() else init_adapter
+        )
     config = TrainConfig(**cfg)
     out_dir = store.path.parent / "models" / name
-    result = train_lora(models.resolve(ref), Path(data), out_dir, config, val_data=val_data, progress=progress)
+    result = train_lora(
+        models.resolve(ref), Path(data), out_dir, config, val_data=val_data, progress=progress
+    )
     store.register_model(
         ModelRecord(
             name=name,

@@ -27,7 +27,11 @@ MULTIWORD = "__multiword__"  # a hypothetical answer of several words: never equ
 def object_resolver(prop: P.Property, target: str | None) -> Callable[[str, bool], str | None]:
     def resolve(raw: str, finished: bool) -> str | None:
         cleaned = P.clean(raw)
-        return prop.extract(cleaned, target=target) if prop.determined(cleaned, finished, target=target) else None
+        return (
+            prop.extract(cleaned, target=target)
+            if prop.determined(cleaned, finished, target=target)
+            else None
+        )
 
     return resolve
 
@@ -54,24 +58,56 @@ def _distributions(
 
     model = str(backend.ref)
     done = store.distributions(model=model, level=level, method=method)
-    have = set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True)) if len(done) else set()
+    have = (
+        set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True))
+        if len(done)
+        else set()
+    )
     todo = [r for r in requests if (r[0].name, r[1].id, r[2], r[5]) not in have]
     if not todo:
         return 0
     rows = []
     if method == "exact":
-        dists = backend.distribution([r[3] for r in todo], [r[4] for r in todo], coverage=coverage, max_tokens=max_tokens)
+        dists = backend.distribution(
+            [r[3] for r in todo], [r[4] for r in todo], coverage=coverage, max_tokens=max_tokens
+        )
         for (t, it, p, _, _, h), d in zip(todo, dists, strict=True):
-            rows.append(DistributionRow(model=model, task=t.name, item_id=it.id, level=level, property=p, template_hash=h,  # type: ignore[arg-type]
-                                        method=d.method, probs=d.probs, covered=d.covered, forward_tokens=d.forward_tokens, n_samples=0))
+            rows.append(
+                DistributionRow(
+                    model=model,
+                    task=t.name,
+                    item_id=it.id,
+                    level=level,
+                    property=p,
+                    template_hash=h,  # type: ignore[arg-type]
+                    method=d.method,
+                    probs=d.probs,
+                    covered=d.covered,
+                    forward_tokens=d.forward_tokens,
+                    n_samples=0,
+                )
+            )
     else:
         cfg = replace(GenerateConfig(), temperature=1.0, n=samples, max_tokens=max_tokens, seed=seed)
         outs = backend.generate([r[3] for r in todo], cfg)
         for (t, it, p, _, resolve, h), gens in zip(todo, outs, strict=True):
             counts = Counter(resolve(g.text, True) or "__none__" for g in gens)
             probs = {k: v / len(gens) for k, v in counts.items()}
-            rows.append(DistributionRow(model=model, task=t.name, item_id=it.id, level=level, property=p, template_hash=h,  # type: ignore[arg-type]
-                                        method="sampled", probs=probs, covered=1.0, forward_tokens=None, n_samples=len(gens)))
+            rows.append(
+                DistributionRow(
+                    model=model,
+                    task=t.name,
+                    item_id=it.id,
+                    level=level,
+                    property=p,
+                    template_hash=h,  # type: ignore[arg-type]
+                    method="sampled",
+                    probs=probs,
+                    covered=1.0,
+                    forward_tokens=None,
+                    n_samples=len(gens),
+                )
+            )
     store.put_distributions(rows)
     return len(rows)
 
@@ -100,8 +136,27 @@ def run_object_distributions(
                 p = P.get(pname)
                 if (wanted is not None and p.name not in wanted) or (wanted is None and p.training_only):
                     continue
-                reqs.append((t, it, p.name, template.object_messages(t, it), object_resolver(p, it.target), template.hash(t)))
-    return _distributions(store, backend, level="object", requests=reqs, method=method, samples=samples, coverage=coverage, max_tokens=max_tokens, seed=seed)
+                reqs.append(
+                    (
+                        t,
+                        it,
+                        p.name,
+                        template.object_messages(t, it),
+                        object_resolver(p, it.target),
+                        template.hash(t),
+                    )
+                )
+    return _distributions(
+        store,
+        backend,
+        level="object",
+        requests=reqs,
+        method=method,
+        samples=samples,
+        coverage=coverage,
+        max_tokens=max_tokens,
+        seed=seed,
+    )
 
 
 def run_meta_distributions(
@@ -120,6 +175,27 @@ def run_meta_distributions(
     max_tokens: int = 6,
     seed: int = 0,
 ) -> int:
-    triples = meta_requests(store, about or str(backend.ref), tasks=tasks, properties=properties, split=split, limit=limit, template=template)
-    reqs = [(t, it, p, template.hypothetical_messages(t, it, p), meta_resolver, template.hash(t, p)) for t, it, p in triples]
-    return _distributions(store, backend, level="meta", requests=reqs, method=method, samples=samples, coverage=coverage, max_tokens=max_tokens, seed=seed)
+    triples = meta_requests(
+        store,
+        about or str(backend.ref),
+        tasks=tasks,
+        properties=properties,
+        split=split,
+        limit=limit,
+        template=template,
+    )
+    reqs = [
+        (t, it, p, template.hypothetical_messages(t, it, p), meta_resolver, template.hash(t, p))
+        for t, it, p in triples
+    ]
+    return _distributions(
+        store,
+        backend,
+        level="meta",
+        requests=reqs,
+        method=method,
+        samples=samples,
+        coverage=coverage,
+        max_tokens=max_tokens,
+        seed=seed,
+    )

@@ -44,11 +44,15 @@ def meta_requests(
         items = {it.id: it for it in t.items(split)[:limit]}
         obj = object_table(store, about, tasks=[t.name], split=split, template=template, config=object_config)
         if obj.empty:
-            raise UserError(f"no object-level answers of {about} on {t.name} ({split}); run `inward object -m {about} -t {t.name}` first")
+            raise UserError(
+                f"no object-level answers of {about} on {t.name} ({split}); run `inward object -m {about} -t {t.name}` first"
+            )
         obj = obj[(obj["sample"] == 0) & obj["object_compliance"].isna() & obj["object_value"].notna()]
         for item_id, prop in zip(obj["item_id"], obj["property"], strict=True):
             p = P.get(prop)
-            if (wanted is not None and p.name not in wanted) or (p.training_only and not include_training_only and wanted is None):
+            if (wanted is not None and p.name not in wanted) or (
+                p.training_only and not include_training_only and wanted is None
+            ):
                 continue
             if item_id in items:
                 out.append((t, items[item_id], p.name))
@@ -73,10 +77,16 @@ def run_meta(
     from inward.store import MetaRow
 
     model = str(backend.ref)
-    requests = meta_requests(store, about or model, tasks=tasks, properties=properties, split=split, limit=limit, template=template)
+    requests = meta_requests(
+        store, about or model, tasks=tasks, properties=properties, split=split, limit=limit, template=template
+    )
     gen = CachedGenerator(backend, store)
     done = store.meta_rows(model=model, split=split, config_key=config.key())  # type: ignore[attr-defined]
-    have = set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True)) if len(done) else set()
+    have = (
+        set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True))
+        if len(done)
+        else set()
+    )
     todo = [(t, it, p) for t, it, p in requests if (t.name, it.id, p, template.hash(t, p)) not in have]
     new = 0
     with progress_bar(disable=not progress) as bar:

@@ -69,7 +69,9 @@ def run_object(
         for t in [T.get(x) if isinstance(x, str) else x for x in tasks]:
             items = t.items(split)[:limit]
             thash = template.hash(t)
-            done = store.object_rows(model=model, task=t.name, split=split, template_hash=thash, config_key=config.key())  # type: ignore[attr-defined]
+            done = store.object_rows(
+                model=model, task=t.name, split=split, template_hash=thash, config_key=config.key()
+            )  # type: ignore[attr-defined]
             if len(done) and not early_stop:  # whole answers wanted: an early-stopped row does not count
                 done = done[done["finish_reason"] != "early"]
             have = set(zip(done["item_id"], done["sample"], strict=True)) if len(done) else set()
@@ -125,14 +127,20 @@ def object_table(
     frames = []
     for name in tasks or T.names():
         t = T.get(name)
-        df = store.object_rows(model=model, task=t.name, split=split, template_hash=template.hash(t), config_key=config.key())  # type: ignore[attr-defined]
+        df = store.object_rows(
+            model=model, task=t.name, split=split, template_hash=template.hash(t), config_key=config.key()
+        )  # type: ignore[attr-defined]
         if len(df):
             frames.append(df)
     if not frames:
-        return pd.DataFrame(columns=["task", "item_id", "sample", "property", "object_value", "object_compliance"])
+        return pd.DataFrame(
+            columns=["task", "item_id", "sample", "property", "object_value", "object_compliance"]
+        )
     df = pd.concat(frames, ignore_index=True)
     long = df[["task", "item_id", "sample", "compliance", "properties", "raw"]].copy()
     long["property"] = long["properties"].map(lambda d: list(d.keys()))
     long = long.explode("property", ignore_index=True).dropna(subset=["property"])
     long["object_value"] = [d.get(p) for d, p in zip(long["properties"], long["property"], strict=True)]
-    return long.drop(columns=["properties"]).rename(columns={"compliance": "object_compliance", "raw": "object_raw"})
+    return long.drop(columns=["properties"]).rename(
+        columns={"compliance": "object_compliance", "raw": "object_raw"}
+    )

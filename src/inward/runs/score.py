@@ -37,7 +37,9 @@ def load_object(
     frames = []
     for name in tasks:
         t = T.get(name)
-        df = store.object_rows(model=model, task=t.name, split=split, template_hash=template.hash(t), config_key=config.key())
+        df = store.object_rows(
+            model=model, task=t.name, split=split, template_hash=template.hash(t), config_key=config.key()
+        )
         frames.append(df[df["sample"] == 0] if len(df) else df)
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -61,7 +63,9 @@ def load_meta(
     if properties:
         df = df[df["property"].isin(list(properties))]
     want = {(t, p): template.hash(T.get(t), p) for t, p in set(zip(df["task"], df["property"], strict=True))}
-    keep = [want[(t, p)] == h for t, p, h in zip(df["task"], df["property"], df["template_hash"], strict=True)]
+    keep = [
+        want[(t, p)] == h for t, p, h in zip(df["task"], df["property"], df["template_hash"], strict=True)
+    ]
     return df[keep].reset_index(drop=True)
 
 
@@ -130,9 +134,23 @@ class ScoreResult:
             )
         console.print(t)
         if len(self.object_compliance):
-            fired = {k: v for k, v in self.object_compliance.iloc[-1].to_dict().items() if k not in ("group", "n", "n_compliant", "rate") and v}
-            console.print(f"object-level compliance {100 * self.object_compliance.iloc[-1]['rate']:.1f}%; excluded by rule: {fired or 'none'}")
-        reasons = {k: v for k, v in self.compliance.iloc[-1].to_dict().items() if k not in ("group", "n", "n_compliant", "rate") and v} if len(self.compliance) else {}
+            fired = {
+                k: v
+                for k, v in self.object_compliance.iloc[-1].to_dict().items()
+                if k not in ("group", "n", "n_compliant", "rate") and v
+            }
+            console.print(
+                f"object-level compliance {100 * self.object_compliance.iloc[-1]['rate']:.1f}%; excluded by rule: {fired or 'none'}"
+            )
+        reasons = (
+            {
+                k: v
+                for k, v in self.compliance.iloc[-1].to_dict().items()
+                if k not in ("group", "n", "n_compliant", "rate") and v
+            }
+            if len(self.compliance)
+            else {}
+        )
         console.print(f"non-compliant hypothetical answers by rule (counted as wrong): {reasons or 'none'}")
 
 
@@ -147,12 +165,24 @@ def score(
     template: PromptTemplate = DEFAULT,
 ) -> ScoreResult:
     names = list(tasks or T.HELD_OUT_TASKS)
-    scored = scored_table(store, object_model=object_model, meta_model=meta_model, tasks=names, properties=properties, split=split, template=template)
+    scored = scored_table(
+        store,
+        object_model=object_model,
+        meta_model=meta_model,
+        tasks=names,
+        properties=properties,
+        split=split,
+        template=template,
+    )
     acc = M.accuracy(scored)
     base = M.mode_baseline(scored)
     table = acc.merge(base[["group", "acc"]].rename(columns={"acc": "baseline"}), on="group", how="left")
     obj = load_object(store, object_model, tasks=names, split=split, template=template)
-    obj_comp = M.compliance_rates(obj.assign(group="object"), by=None, column="compliance") if len(obj) else pd.DataFrame()
+    obj_comp = (
+        M.compliance_rates(obj.assign(group="object"), by=None, column="compliance")
+        if len(obj)
+        else pd.DataFrame()
+    )
     return ScoreResult(
         object_model=object_model,
         meta_model=meta_model,

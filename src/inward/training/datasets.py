@@ -68,7 +68,9 @@ def composition(rows: Sequence[Row]) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
-def _pair_row(template: PromptTemplate, task: T.Task, item: T.Item, prop: str, value: str, source: str) -> Row:
+def _pair_row(
+    template: PromptTemplate, task: T.Task, item: T.Item, prop: str, value: str, source: str
+) -> Row:
     msgs = template.hypothetical_messages(task, item, prop)
     return {
         "messages": [*msgs, {"role": "assistant", "content": value}],
@@ -76,11 +78,19 @@ def _pair_row(template: PromptTemplate, task: T.Task, item: T.Item, prop: str, v
     }
 
 
-def _behaviour(store: Any, model: str, tasks: Sequence[str], template: PromptTemplate) -> dict[tuple[str, str], dict[str, Any]]:
+def _behaviour(
+    store: Any, model: str, tasks: Sequence[str], template: PromptTemplate
+) -> dict[tuple[str, str], dict[str, Any]]:
     """(task, item_id) -> {property: value} for compliant object rows of `model` on the train split."""
     df = load_object(store, model, tasks=tasks, split="train", template=template)
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for task, item_id, comp, props in zip(df.get("task", []), df.get("item_id", []), df.get("compliance", []), df.get("properties", []), strict=True):
+    for task, item_id, comp, props in zip(
+        df.get("task", []),
+        df.get("item_id", []),
+        df.get("compliance", []),
+        df.get("properties", []),
+        strict=True,
+    ):
         if comp is None or (isinstance(comp, float)):  # None / NaN = compliant
             out[(task, item_id)] = props
     return out
@@ -111,14 +121,37 @@ def build_self(
     model = str(backend.ref)
     limit = items_per_task if items_per_task is not None else per_combo
     run_object(store, backend, tasks=names, split="train", limit=limit, template=template, progress=progress)
-    return _build_pairs(store, model, out, tasks=names, properties=properties, per_combo=per_combo, limit=limit,
-                        val_fraction=val_fraction, dedup=dedup, seed=seed, template=template, kind="self")
+    return _build_pairs(
+        store,
+        model,
+        out,
+        tasks=names,
+        properties=properties,
+        per_combo=per_combo,
+        limit=limit,
+        val_fraction=val_fraction,
+        dedup=dedup,
+        seed=seed,
+        template=template,
+        kind="self",
+    )
 
 
 def _build_pairs(
-    store: Any, model: str, out: str | Path, *, tasks: Sequence[str], properties: Sequence[str] | None,
-    per_combo: int, limit: int | None, val_fraction: float, dedup: bool, seed: int, template: PromptTemplate,
-    kind: str, like: dict[str, list[str]] | None = None,
+    store: Any,
+    model: str,
+    out: str | Path,
+    *,
+    tasks: Sequence[str],
+    properties: Sequence[str] | None,
+    per_combo: int,
+    limit: int | None,
+    val_fraction: float,
+    dedup: bool,
+    seed: int,
+    template: PromptTemplate,
+    kind: str,
+    like: dict[str, list[str]] | None = None,
 ) -> tuple[Path, Path | None]:
     wanted = {P.get(p).name for p in properties} if properties else None
     beh = _behaviour(store, model, tasks, template)
@@ -134,7 +167,9 @@ def _build_pairs(
             p = P.get(pname)
             if wanted is not None and p.name not in wanted:
                 continue
-            pool = [it for it in items if (t.name, it.id) in beh and beh[(t.name, it.id)].get(p.name) is not None]
+            pool = [
+                it for it in items if (t.name, it.id) in beh and beh[(t.name, it.id)].get(p.name) is not None
+            ]
             rng.shuffle(pool)
             if like is not None:  # cross: the same items first, then fill up to the same count
                 ids = like.get(f"{t.name}/{p.name}", [])
@@ -147,7 +182,9 @@ def _build_pairs(
                 chosen = [it for it in chosen if (it.id, p.name) not in seen]
                 seen.update((it.id, p.name) for it in chosen)
             hashes[f"{t.name}:{p.name}"] = template.hash(t, p.name)
-            rows = [_pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model) for it in chosen]
+            rows = [
+                _pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model) for it in chosen
+            ]
             n_val = round(len(rows) * val_fraction) if like is None else 0
             val.extend(rows[:n_val])
             train.extend(rows[n_val:])
@@ -155,9 +192,19 @@ def _build_pairs(
         raise UserError(f"no compliant behaviour of {model} on {', '.join(tasks)}; nothing to train on")
     rng.shuffle(train)
     out = Path(out)
-    manifest = {"kind": kind, "source_model": model, "tasks": list(tasks), "properties": sorted(wanted) if wanted else None,
-                "per_combo": per_combo, "items_per_task": limit, "seed": seed, "dedup": dedup, "val_fraction": val_fraction,
-                "template": template.name, "template_hashes": hashes}
+    manifest = {
+        "kind": kind,
+        "source_model": model,
+        "tasks": list(tasks),
+        "properties": sorted(wanted) if wanted else None,
+        "per_combo": per_combo,
+        "items_per_task": limit,
+        "seed": seed,
+        "dedup": dedup,
+        "val_fraction": val_fraction,
+        "template": template.name,
+        "template_hashes": hashes,
+    }
     write_dataset(train, out, manifest)
     val_path = None
     if val:
@@ -187,12 +234,28 @@ def build_cross(
     tasks = list(manifest.get("tasks") or sorted({k.split("/")[0] for k in ids}))
     limit = manifest.get("items_per_task")
     run_object(store, backend, tasks=tasks, split="train", limit=limit, template=template, progress=progress)
-    path, _ = _build_pairs(store, str(backend.ref), out, tasks=tasks, properties=manifest.get("properties"),
-                           per_combo=manifest.get("per_combo", 1000), limit=limit, val_fraction=0.0,
-                           dedup=False, seed=manifest.get("seed", 0), template=template, kind="cross", like=ids)
+    path, _ = _build_pairs(
+        store,
+        str(backend.ref),
+        out,
+        tasks=tasks,
+        properties=manifest.get("properties"),
+        per_combo=manifest.get("per_combo", 1000),
+        limit=limit,
+        val_fraction=0.0,
+        dedup=False,
+        seed=manifest.get("seed", 0),
+        template=template,
+        kind="cross",
+        like=ids,
+    )
     built, _ = read_dataset(path)
     if composition(built) != composition(rows):
-        short = {k: (v, composition(built).get(k, 0)) for k, v in composition(rows).items() if composition(built).get(k, 0) != v}
+        short = {
+            k: (v, composition(built).get(k, 0))
+            for k, v in composition(rows).items()
+            if composition(built).get(k, 0) != v
+        }
         raise UserError(f"{backend.ref} has too few compliant answers to match {like}: (wanted, got) {short}")
     return path
 
@@ -219,13 +282,35 @@ def build_shift(
     """
     names = list(tasks or T.HELD_OUT_TASKS)
     per_task = max(1, -(-n // len(names)))
-    n_self = round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction)) if self_distill_fraction < 1 else 0
+    n_self = (
+        round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction))
+        if self_distill_fraction < 1
+        else 0
+    )
     # Unusable answers are skipped, so ask more prompts (doubling) until every task can fill its quota.
     limit = per_task + n_self
     while True:
-        run_object(store, source, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+        run_object(
+            store,
+            source,
+            tasks=names,
+            split="train",
+            limit=limit,
+            template=template,
+            early_stop=False,
+            progress=progress,
+        )
         if n_self:
-            run_object(store, target, tasks=names, split="train", limit=limit, template=template, early_stop=False, progress=progress)
+            run_object(
+                store,
+                target,
+                tasks=names,
+                split="train",
+                limit=limit,
+                template=template,
+                early_stop=False,
+                progress=progress,
+            )
         picked = _pick_shift(store, source, target, names, template, limit, per_task, n_self, seed)
         counts = [Counter(who for _, _, who in chosen) for chosen in picked.values()]
         if all(c["source"] == per_task and c["self"] == n_self for c in counts):
@@ -237,19 +322,44 @@ def build_shift(
     for name, chosen in picked.items():
         t = T.get(name)
         for it, answer, who in chosen:
-            rows.append({"messages": [*template.object_messages(t, it), {"role": "assistant", "content": answer}],
-                         "inward": {"task": t.name, "item_id": it.id, "property": "object", "source": who, "kind": "shift"}})
+            rows.append(
+                {
+                    "messages": [*template.object_messages(t, it), {"role": "assistant", "content": answer}],
+                    "inward": {
+                        "task": t.name,
+                        "item_id": it.id,
+                        "property": "object",
+                        "source": who,
+                        "kind": "shift",
+                    },
+                }
+            )
     random.Random(f"{seed}:shift").shuffle(rows)
-    manifest = {"kind": "shift", "target_model": str(target.ref), "source_model": str(source.ref), "tasks": names,
-                "n": n, "self_distill_fraction": self_distill_fraction, "seed": seed, "template": template.name,
-                "template_hashes": {name: template.hash(T.get(name)) for name in names},
-                "sources": dict(Counter(r["inward"]["source"] for r in rows))}
+    manifest = {
+        "kind": "shift",
+        "target_model": str(target.ref),
+        "source_model": str(source.ref),
+        "tasks": names,
+        "n": n,
+        "self_distill_fraction": self_distill_fraction,
+        "seed": seed,
+        "template": template.name,
+        "template_hashes": {name: template.hash(T.get(name)) for name in names},
+        "sources": dict(Counter(r["inward"]["source"] for r in rows)),
+    }
     return write_dataset(rows, out, manifest)
 
 
 def _pick_shift(
-    store: Any, source: Backend, target: Backend, names: Sequence[str], template: PromptTemplate,
-    limit: int, per_task: int, n_self: int, seed: int,
+    store: Any,
+    source: Backend,
+    target: Backend,
+    names: Sequence[str],
+    template: PromptTemplate,
+    limit: int,
+    per_task: int,
+    n_self: int,
+    seed: int,
 ) -> dict[str, list[tuple[T.Item, str, str]]]:
     """Per task: (item, answer, "source"|"self") for up to `per_task` items shifted to the source's answers
     and `n_self` other items kept at the target's own answers, chosen by a seeded shuffle of the first
@@ -270,7 +380,13 @@ def _pick_shift(
 
 
 def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
-    df = store.object_rows(model=model, task=task.name, split="train", template_hash=template.hash(task), config_key=OBJECT_CONFIG.key())
+    df = store.object_rows(
+        model=model,
+        task=task.name,
+        split="train",
+        template_hash=template.hash(task),
+        config_key=OBJECT_CONFIG.key(),
+    )
     if df.empty:
         return {}
     ok = df[(df["sample"] == 0) & df["compliance"].isna()]
