@@ -252,14 +252,11 @@ def non_embedding_params(model: Any) -> int:
 
 # --- one model -----------------------------------------------------------------------------------------
 def bench_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     lm = LocalBackend(
         models.install(name), device=args.device, batch_size=args.batch_size, threads=args.threads
     )
     prompts = held_out_prompts(args.items)
-    groups = {
-        "text": [i for i, p in enumerate(prompts) if p.task in TEXT_TASKS],
-        "choice": [i for i, p in enumerate(prompts) if p.task not in TEXT_TASKS],
-    }
     res: dict[str, Any] = {
         "model": name,
         "prompts": len(prompts),
@@ -271,13 +268,27 @@ def bench_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
     run_naive(lm, prompts[:1], 2)
     res["peak_flops"] = matmul_peak(lm.device)
 
-    values: dict[tuple[str, int], Values] = {}
-    for mode, early in (("on", True), ("off", False)):
-        for g, idx in groups.items():
-            log(f"{name}: engine, early stop {mode}, {g} tasks ({len(idx)} prompts)")
-            r = run_engine(lm, [prompts[i] for i in idx], early, args.max_new_tokens)
-            values.update({(mode, i): v for i, v in zip(idx, r.pop("values"), strict=True)})
-            res[f"engine_{mode}_{g}"] = r
+    def engine(idx: list[int], early: bool, what: str) -> dict[str, dict[str, Any]]:
+        out = {}
+        for g in ("text", "choice"):
+            part = [i for i in idx if (prompts[i].task in TEXT_TASKS) == (g == "text")]
+            log(
+                f"{name}: engine, early stop {'on' if early else 'off'}, {g} tasks ({len(part)} prompts{what})"
+            )
+            r = run_engine(lm, [prompts[i] for i in part], early, args.max_new_tokens)
+            values.update({(early, i): v for i, v in zip(part, r.pop("values"), strict=True)})
+            out[g] = r
+        return out
+
+    values: dict[tuple[bool, int], Values] = {}
+    every = list(range(len(prompts)))
+    res["engine"] = engine(every, True, "")
+    # (b) without early stop is the slowest pass (answers run to EOS), so it may use a subset; early stop
+    # then runs again on exactly that subset, so both sides see the same batches.
+    sub_b = spread(prompts, args.off_items)
+    what = "" if len(sub_b) == len(prompts) else ", subset for (b)"
+    res["early_stop_on"] = res["engine"] if not what else engine(sub_b, True, what)
+    res["early_stop_off"] = engine(sub_b, False, what)
 
     sub = spread(prompts, args.naive_items)
     log(f"{name}: naive HF generate on {len(sub)} of {len(prompts)} prompts")
@@ -286,8 +297,9 @@ def bench_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
     per_task: dict[str, list[float]] = {}
     for i, w in zip(sub, naive["walls"], strict=True):
         per_task.setdefault(prompts[i].task, []).append(w)
-    same, total = agreement(naive["values"], [values["on", i] for i in sub])
-    same_off, _ = agreement(naive["values"], [values["off", i] for i in sub])
+    same, total = agreement(naive["values"], [values[True, i] for i in sub])
+    both = [k for k, i in enumerate(sub) if (False, i) in values]
+    same_off, total_off = agreement([naive["values"][k] for k in both], [values[False, sub[k]] for k in both])
     res["naive"] = {
         "measured_prompts": len(sub),
         "measured_wall_s": sum(naive["walls"]),
@@ -298,14 +310,18 @@ def bench_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
         "agree": same,
         "compared": total,
         "agree_early_stop_off": same_off,
+        "compared_early_stop_off": total_off,
     }
 
     log(f"{name}: calibration, {args.calib_items} prompts x {len(CALIBRATION)} (task, property) pairs")
     res["calibration"] = calibration(lm, args.calib_items, args.max_branches, samples=20, max_tokens=16)
     res["peak_flops"] = max(res["peak_flops"], matmul_peak(lm.device))
-    del lm
-    gc.collect()
+    res["wall_s"], res["cpu_s"] = time.perf_counter() - wall0, time.process_time() - cpu0
     return res
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "n/a"
 
 
 # --- report --------------------------------------------------------------------------------------------
@@ -314,33 +330,34 @@ def report(r: dict[str, Any]) -> list[tuple[str, bool]]:
     n, peak, params = r["naive"], r["peak_flops"], r["non_embedding_params"]
     keys = ("wall_s", "generated_tokens", "forward_tokens")
     eng = {
-        m: {k: sum(r[f"engine_{m}_{g}"][k] for g in ("text", "choice")) for k in keys} for m in ("on", "off")
+        key: {k: sum(part[k] for part in r[key].values()) for k in keys}
+        for key in ("engine", "early_stop_on", "early_stop_off")
     }
     print(
         f"\n=== {r['model']}  ({r['prompts']} prompts, {r['device']}, {r['threads']} threads, "
-        f"{params / 1e6:.0f}M non-embedding params)"
+        f"{params / 1e6:.0f}M non-embedding params; this model took {r['wall_s']:.0f} s wall, "
+        f"{r['cpu_s']:.0f} s CPU)"
     )
     how = (
         f"measured on {n['measured_prompts']} prompts ({n['measured_wall_s']:.1f} s), extrapolated per task"
         if n["extrapolated"]
         else "measured on all prompts"
     )
-    ratio_a = n["estimated_wall_s"] / eng["on"]["wall_s"]
-    compared = max(n["compared"], 1)
+    ratio_a = n["estimated_wall_s"] / eng["engine"]["wall_s"]
     print(f"(a) naive HF generate, one prompt at a time: {n['estimated_wall_s']:8.1f} s  ({how})")
     print(
-        f"    engine, batched + early stop:            {eng['on']['wall_s']:8.1f} s  "
+        f"    engine, batched + early stop:            {eng['engine']['wall_s']:8.1f} s  "
         f"ratio {ratio_a:.1f}x (target >= {TARGET_A:.0f}x)"
     )
     print(
         f"    property values equal on the measured prompts: {n['agree']}/{n['compared']} = "
-        f"{100 * n['agree'] / compared:.1f}% (engine without early stop: "
-        f"{100 * n['agree_early_stop_off'] / compared:.1f}%)"
+        f"{_pct(n['agree'], n['compared'])} (engine without early stop: {n['agree_early_stop_off']}/"
+        f"{n['compared_early_stop_off']} = {_pct(n['agree_early_stop_off'], n['compared_early_stop_off'])})"
     )
     print("(b) early stop  tasks   prompts  wall off s  wall on s   ratio  gen tok off  gen tok on   ratio")
     ratio_b = 0.0
     for g in ("text", "choice"):
-        off, on = r[f"engine_off_{g}"], r[f"engine_on_{g}"]
+        off, on = r["early_stop_off"][g], r["early_stop_on"][g]
         wr, tr = off["wall_s"] / on["wall_s"], off["generated_tokens"] / max(on["generated_tokens"], 1)
         ratio_b = wr if g == "text" else ratio_b
         print(
@@ -374,8 +391,8 @@ def report(r: dict[str, Any]) -> list[tuple[str, bool]]:
     )
     phases = [
         ("naive (measured prompts)", n["forward_tokens"], n["measured_wall_s"]),
-        ("engine, early stop on", eng["on"]["forward_tokens"], eng["on"]["wall_s"]),
-        ("engine, early stop off", eng["off"]["forward_tokens"], eng["off"]["wall_s"]),
+        ("engine, early stop on", eng["engine"]["forward_tokens"], eng["engine"]["wall_s"]),
+        ("engine, early stop off", eng["early_stop_off"]["forward_tokens"], eng["early_stop_off"]["wall_s"]),
         ("calibration exact", ex["forward_tokens"], ex["wall_s"]),
         ("calibration sampled", s["forward_tokens"], s["wall_s"]),
     ]
@@ -407,8 +424,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smoke run: smollm2-135m, 40 prompts")
     ap.add_argument("--items", type=int, default=None, help="held-out prompts per model (default 200)")
     ap.add_argument("--models", default=None, help="comma-separated (default qwen2.5-0.5b,smollm2-135m)")
+    ap.add_argument("--off-items", type=int, default=None, help="prompts for (b) (default 48)")
     ap.add_argument("--naive-items", type=int, default=None, help="prompts the naive side runs (default 30)")
-    ap.add_argument("--calib-items", type=int, default=None, help="prompts per calibration pair (default 20)")
+    ap.add_argument("--calib-items", type=int, default=None, help="prompts per calibration pair (default 10)")
     ap.add_argument("--max-new-tokens", type=int, default=256, help="token cap for (a) and (b), both sides")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--device", default="cpu")
@@ -416,15 +434,24 @@ def main() -> None:
     ap.add_argument("--max-branches", type=int, default=64, help="exact enumeration budget (runs default)")
     ap.add_argument("--json", type=Path, default=None, help="also write all numbers here")
     args = ap.parse_args()
-    quick = {"items": 40, "models": "smollm2-135m", "naive_items": 12, "calib_items": 5}
-    full = {"items": 200, "models": "qwen2.5-0.5b,smollm2-135m", "naive_items": 30, "calib_items": 20}
+    quick = {"items": 40, "models": "smollm2-135m", "off_items": 40, "naive_items": 12, "calib_items": 5}
+    full = {
+        "items": 200,
+        "models": "qwen2.5-0.5b,smollm2-135m",
+        "off_items": 48,
+        "naive_items": 30,
+        "calib_items": 10,
+    }
     for k, v in (quick if args.quick else full).items():
         if getattr(args, k) is None:
             setattr(args, k, v)
 
     load = os.getloadavg()
     start = time.perf_counter()
-    results = [bench_model(m.strip(), args) for m in args.models.split(",") if m.strip()]
+    results = []
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        results.append(bench_model(name, args))
+        gc.collect()  # free one model's weights before the next loads
     load_after = os.getloadavg()
     print(
         f"\nbench_engine: {time.perf_counter() - start:.0f} s in all; load average (1/5/15 min) "
