@@ -76,13 +76,19 @@ def test_plan_batches_is_a_seeded_partition() -> None:
     lengths = [5 + (i * 7) % 13 for i in range(37)]
     plan = plan_batches(lengths, batch_size=4, seed=1, epoch=0)
     assert sorted(i for b in plan for i in b) == list(range(37))
-    assert [len(b) for b in plan[:-1]] == [4] * 9 and len(plan[-1]) == 1
+    assert sorted(len(b) for b in plan) == [1] + [4] * 9
     assert plan == plan_batches(lengths, batch_size=4, seed=1, epoch=0)
     assert plan != plan_batches(lengths, batch_size=4, seed=1, epoch=1)
     assert plan != plan_batches(lengths, batch_size=4, seed=2, epoch=0)
-    # within a length group the batches are sorted longest first
-    flat = [lengths[i] for b in plan for i in b]
-    assert flat == sorted(flat, reverse=True)  # 37 examples < one group of 4*16
+    # 37 examples fit one length group (4*16): batches hold neighbours in length, in shuffled order
+    by_length = sorted(range(37), key=lambda j: -lengths[j])
+    assert sorted(sorted(lengths[i] for i in b) for b in plan) == sorted(
+        sorted(lengths[i] for i in by_length[s : s + 4]) for s in range(0, 37, 4)
+    )
+    firsts = [max(lengths[i] for i in b) for b in plan]
+    assert firsts != sorted(firsts, reverse=True)
+    flat = plan_batches(lengths, batch_size=4, seed=1, epoch=0, group_by_length=False)
+    assert sorted(i for b in flat for i in b) == list(range(37)) and flat != plan
 
 
 def test_shard_pads_to_equal_work() -> None:

@@ -109,18 +109,22 @@ def plan_batches(
     lengths: list[int], batch_size: int, seed: int, epoch: int, group_by_length: bool = True
 ) -> list[list[int]]:
     """The example indices of every micro-batch of one epoch: a seeded shuffle, then (optionally) sorted by
-    length inside groups of MEGABATCH batches so that padding stays small. A pure function of its
-    arguments."""
+    length inside groups of MEGABATCH batches so that padding stays small, and the batches of each group
+    shuffled again (otherwise every epoch of a small data set would run from its longest to its shortest
+    examples). A pure function of its arguments."""
+    rng = random.Random(f"inward-train/{seed}/{epoch}")
     order = list(range(len(lengths)))
-    random.Random(f"inward-train/{seed}/{epoch}").shuffle(order)
-    if group_by_length:
-        group = batch_size * MEGABATCH
-        order = [
-            i
-            for start in range(0, len(order), group)
-            for i in sorted(order[start : start + group], key=lambda j: -lengths[j])
-        ]
-    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    rng.shuffle(order)
+    if not group_by_length:
+        return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    plan: list[list[int]] = []
+    group = batch_size * MEGABATCH
+    for start in range(0, len(order), group):
+        by_length = sorted(order[start : start + group], key=lambda j: -lengths[j])
+        batches = [by_length[s : s + batch_size] for s in range(0, len(by_length), batch_size)]
+        rng.shuffle(batches)
+        plan += batches
+    return plan
 
 
 def shard(plan: list[list[int]], rank: int, world: int) -> list[list[int]]:
