@@ -18,10 +18,14 @@ run; calling it after it finished returns the recorded result without training.
 
 Multi-GPU (data parallel) with accelerate, from a script that calls `train_lora`::
 
-    accelerate launch --num_processes 4 my_train.py     # or: accelerate launch --multi_gpu ...
+    accelerate launch --multi_gpu --num_processes 4 my_train.py     # 4 GPUs, one process each
+    torchrun --nproc_per_node 2 my_train.py                           # also works; on CPU it uses gloo
 
 Each process takes every world_size-th micro-batch; ``batch_size`` is per process, so one optimizer step
-sees ``batch_size * grad_accum * num_processes`` examples. Only the main process writes files."""
+sees ``batch_size * grad_accum * num_processes`` examples. Only the main process writes files. Tested with
+two CPU processes (torchrun/gloo: same adapter as one process accumulating the same micro-batches,
+tests/training/test_ddp.py); not yet run on several GPUs.
+"""
 
 from __future__ import annotations
 
