@@ -302,7 +302,7 @@ class Pipeline:
         )
         return self.train(f"{label}-cross-{about_label}", base, Path(ds["path"]), plan)
 
-    def behaviour_change(self, m1t: str) -> dict[str, Any]:
+    def behaviour_change(self, m1t: str) -> Any:
         from inward.experiments import analyses
         from inward.training.datasets import build_shift
 

@@ -30,7 +30,7 @@ def run_experiment(
     t0 = time.perf_counter()
     pipe = Pipeline(cfg, workspace, console=console)
     results = pipe.run()
-    timings = {
+    timings: dict[str, Any] = {
         "steps_s": {**(extra_timings or {}), **pipe.timings},
         "wall_s": round(time.perf_counter() - t0, 1),
         "training": {

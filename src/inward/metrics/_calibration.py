@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -53,8 +53,8 @@ def _probs(dist: Any, normalise: bool) -> dict[str, float]:
 
 
 def calibration_points(
-    object_dists: Mapping[Hashable, Any],
-    meta_dists: Mapping[Hashable, Any],
+    object_dists: Mapping[Any, Any],
+    meta_dists: Mapping[Any, Any],
     *,
     top_k: int = 3,
     normalise: bool = False,

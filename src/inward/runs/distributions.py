@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from inward import properties as P
 from inward import tasks as T
@@ -46,7 +46,7 @@ def _distributions(
     store: Any,
     backend: Backend,
     *,
-    level: str,
+    level: Literal["object", "meta"],
     requests: Sequence[tuple[T.Task, T.Item, str, Messages, Callable[[str, bool], str | None], str]],
     method: str,
     samples: int,

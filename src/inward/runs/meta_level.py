@@ -10,6 +10,7 @@ As in the paper, hypotheticals are asked only for items whose object-level answe
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from inward import properties as P
 from inward import tasks as T
@@ -25,7 +26,7 @@ META_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
 
 
 def meta_requests(
-    store: object,
+    store: Any,
     about: str,
     *,
     tasks: Sequence[str],
@@ -60,7 +61,7 @@ def meta_requests(
 
 
 def run_meta(
-    store: object,
+    store: Any,
     backend: Backend,
     *,
     tasks: Sequence[str],

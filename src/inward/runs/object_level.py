@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -47,7 +48,7 @@ class StepResult:
 
 
 def run_object(
-    store: object,
+    store: Any,
     backend: Backend,
     *,
     tasks: Sequence[str | T.Task],
@@ -115,7 +116,7 @@ def run_object(
 
 
 def object_table(
-    store: object,
+    store: Any,
     model: str,
     *,
     tasks: Sequence[str] | None = None,
