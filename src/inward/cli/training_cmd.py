@@ -171,16 +171,7 @@ def train_cmd(
         rec = OpenAIFineTuner().fit(data, base, None, name=name, out_dir=state.workspace / "models" / name)
         from inward.store import ModelRecord
 
-        store.register_model(
-            ModelRecord(
-                name=name,
-                base_ref=base,
-                kind="openai-ft",
-                remote_id=rec.ref.removeprefix("openai/"),
-                config={},
-                provenance={"data": str(data)},
-            )
-        )
+        store.register_model(ModelRecord(**rec.record_fields()))
         console.print(f"trained {rec.ref}")
         return
     from inward.runs.adapters import train_and_register
