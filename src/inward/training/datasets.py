@@ -315,7 +315,9 @@ def build_shift(
         counts = [Counter(who for _, _, who in chosen) for chosen in picked.values()]
         if all(c["source"] == per_task and c["self"] == n_self for c in counts):
             break
-        if all(limit >= len(T.get(name).items("train")) for name in names):
+        # A source that rarely answers compliantly (e.g. SmolLM2 on A/B prompts) must not make us run every train
+        # item: look at most 8x the needed prompts, then train on what there is (the manifest records counts).
+        if limit >= 8 * (per_task + n_self) or all(limit >= len(T.get(name).items("train")) for name in names):
             break
         limit *= 2
     rows: list[Row] = []
