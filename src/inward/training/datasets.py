@@ -317,7 +317,9 @@ def build_shift(
             break
         # A source that rarely answers compliantly (e.g. SmolLM2 on A/B prompts) must not make us run every train
         # item: look at most 8x the needed prompts, then train on what there is (the manifest records counts).
-        if limit >= 8 * (per_task + n_self) or all(limit >= len(T.get(name).items("train")) for name in names):
+        if limit >= 8 * (per_task + n_self) or all(
+            limit >= len(T.get(name).items("train")) for name in names
+        ):
             break
         limit *= 2
     rows: list[Row] = []
