@@ -1,7 +1,7 @@
 """Local engine speed: naive HF `generate` vs the batched early-stopping engine; exact vs sampled calibration.
 
     PYTHONPATH=src python benchmarks/bench_engine.py --quick          # smoke run: SmolLM2-135M, 40 prompts
-    PYTHONPATH=src python benchmarks/bench_engine.py                  # both models, 200 prompts each
+    PYTHONPATH=src python benchmarks/bench_engine.py                  # both models, 200 prompts (~12 min, 2 cores)
     PYTHONPATH=src python benchmarks/bench_engine.py --items 60 --models smollm2-135m --json out.json
 
 Prompts: the first val items of the six held-out tasks (spread evenly), rendered with `prompts.DEFAULT`; the
@@ -11,7 +11,8 @@ properties are each task's own. For each model in turn, on those prompts:
     read off the whole answer; run on a subset spread over the tasks, extrapolated per task to all prompts.
     Engine: `LocalBackend.generate` batched, each row stopping once all its properties are determined. Both
     timings include tokenisation and property extraction. Agreement = equal property values on the subset.
-(b) the engine with early stop off vs on (same batching, same token cap), text tasks and choice tasks apart.
+(b) the engine with early stop off vs on (same prompts in the same calls, same token cap), text tasks and choice
+    tasks apart, on `--off-items` of the prompts (without early stop answers run to EOS: the slowest pass).
 (c) calibration: 20 samples at T=1 per prompt (at most 16 tokens; as the paper does, and also with early stop)
     vs `LocalBackend.distribution` (exact, coverage 0.99): forward tokens, wall time, and the error of the
     20-sample estimate against the exact distribution (total variation; |error| of the probability of the
