@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -30,6 +31,21 @@ StepFn = Callable[[], dict[str, Any]]
 
 def _digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write `obj` as JSON so that a reader sees the old file or the new one, never a partial one."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def file_digest(path: str | Path) -> str:
@@ -55,8 +71,16 @@ class Pipeline:
         self.template = get_template(config.template)
         self.train_tasks = list(config.train_tasks or T.TRAINING_TASKS)
         self.eval_tasks = list(config.eval_tasks or T.HELD_OUT_TASKS)
-        self.timings: dict[str, float] = {}
         self.trained: dict[str, dict[str, Any]] = {}
+        self._t_start = time.perf_counter()
+        # Wall-clock figures accumulate over every call of an interrupted-and-resumed run (see save_timings).
+        prior = _read_json(self.run_dir / "timings.json")
+        if prior.get("run_id") != self.run_id:
+            prior = {}
+        self._prior_wall = float(prior.get("wall_s", 0.0))
+        self._calls = int(prior.get("calls", 0)) + 1
+        self._prior_training: dict[str, Any] = dict(prior.get("training", {}))
+        self.timings: dict[str, float] = dict(prior.get("steps_s", {}))
         self._backends: OrderedDict[str, Backend] = OrderedDict()
         self.store.start_run(
             run_id=self.run_id,
@@ -81,9 +105,31 @@ class Pipeline:
         t0 = time.perf_counter()
         self.store.mark_step(self.run_id, key, "running", None)
         out = fn()
-        self.timings[name] = round(time.perf_counter() - t0, 1)
+        self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 1)
         self.store.mark_step(self.run_id, key, "done", out)
+        self.save_timings()
         return out
+
+    def save_timings(self, extra: dict[str, float] | None = None) -> dict[str, Any]:
+        """timings.json beside the results: wall time summed over all calls of this run (a killed call counts
+        up to its last finished step), seconds per step name, and training wall time and examples/s. Kept out
+        of results.json so that the results of a resumed run are byte-identical to an uninterrupted one."""
+        self.timings.update(extra or {})
+        timings = {
+            "run_id": self.run_id,
+            "calls": self._calls,
+            "wall_s": round(self._prior_wall + time.perf_counter() - self._t_start, 1),
+            "steps_s": dict(self.timings),
+            "training": {
+                **self._prior_training,
+                **{
+                    rec["name"]: {"wall_s": rec["train_time_s"], "examples_per_s": rec["examples_per_s"]}
+                    for rec in self.trained.values()
+                },
+            },
+        }
+        write_json_atomic(self.run_dir / "timings.json", timings)
+        return timings
 
     def backend(self, ref: str) -> Backend:
         """Backends are loaded lazily and at most two are kept in memory."""
@@ -201,7 +247,6 @@ class Pipeline:
         from inward.report.results import Results, RunInfo
 
         c = self.cfg
-        t0 = time.perf_counter()
         results: dict[str, Any] = {}
         want = set(c.experiments)
         n_eval = c.sizes.eval_items_per_task
@@ -228,7 +273,6 @@ class Pipeline:
                 results["calibration"] = analyses.calibration(self, m1=m1, m1t=m1t, m2c=m2c)
         if "behaviour_change" in want:
             results["behaviour_change"] = self.behaviour_change(m1t)
-        self.timings["total_this_call"] = round(time.perf_counter() - t0, 1)
         run = self.store.get_run(self.run_id)
         prov = {
             k: v for k, v in dict(run.provenance if run else {}).items() if k not in ("timestamp", "created")

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 from typing import Any
 
 from inward.experiments.config import ExperimentConfig
 from inward.experiments.pipeline import Pipeline
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def run_experiment(
@@ -27,22 +19,11 @@ def run_experiment(
 ) -> Path:
     """Returns the report folder. Timings go to timings.json, not results.json, so that results.json of an
     interrupted-and-resumed run is byte-identical to an uninterrupted one."""
-    t0 = time.perf_counter()
     pipe = Pipeline(cfg, workspace, console=console)
     results = pipe.run()
-    timings: dict[str, Any] = {
-        "steps_s": {**(extra_timings or {}), **pipe.timings},
-        "wall_s": round(time.perf_counter() - t0, 1),
-        "training": {
-            rec["name"]: {"wall_s": rec["train_time_s"], "examples_per_s": rec["examples_per_s"]}
-            for rec in pipe.trained.values()
-        },
-    }
-    old = run_dir_timings(pipe.run_dir)
-    timings["training"] = {**old.get("training", {}), **timings["training"]}
     run_dir = pipe.run_dir
     results.save(run_dir / "results.json")
-    write_json_atomic(run_dir / "timings.json", timings)
+    pipe.save_timings(extra_timings)
     pipe.store.finish_run(pipe.run_id)
     return render(run_dir, console=console)
 
@@ -73,6 +54,11 @@ def with_timings(results: Any, timings: dict[str, Any]) -> Any:
         fill(results.behaviour_change.train, f"+adapter={results.run.name}-m1-shifted")
     if "wall_s" in timings:
         results.run.wall_s = timings["wall_s"]
+        if timings.get("calls", 1) > 1:
+            results.run.notes.append(
+                f"Interrupted and resumed: the wall time is the sum over {timings['calls']} calls "
+                "(a killed call counts up to its last finished step)."
+            )
     return results
 
 
