@@ -121,3 +121,51 @@ def test_exact_first_character_agrees_with_the_next_token_distribution(smollm2) 
         if max(by_char.get(c, 0.0), d.probs.get(c, 0.0)) > 1e-3:
             assert abs(by_char.get(c, 0.0) - d.probs.get(c, 0.0)) <= slack, c
     assert d.probs["T"] == pytest.approx(by_char["T"], abs=slack)
+
+
+@pytest.mark.parametrize(
+    ("task", "prop"),
+    [
+        ("animals_long", "second_character"),
+        ("mmlu_non_cot", "among_a_or_c"),
+        ("survival_instinct", "ethical_stance"),
+    ],
+)
+def test_exact_distribution_agrees_with_600_samples_on_task_prompts(smollm2, task: str, prop: str) -> None:  # type: ignore[no-untyped-def]
+    """Real task prompts and properties: the exact distribution (probability mass per value, plus uncovered mass)
+    against 600 samples at T=1. The exact mass p of a value is a lower bound on its true probability, and the
+    true probability is at most p + (1 - covered), so each sampled frequency must fall in that interval widened
+    by 4 standard errors."""
+    import math
+    from collections import Counter
+
+    from inward import properties as P
+    from inward import tasks as T
+    from inward.prompts import DEFAULT
+    from inward.runs.distributions import object_resolver
+
+    t = T.get(task)
+    item = t.items("val")[0]
+    prompt = DEFAULT.object_messages(t, item)
+    resolve = object_resolver(P.get(prop), item.target)
+    exact = smollm2.distribution([prompt], [resolve], coverage=0.99, max_branches=256, max_tokens=16)[0]
+    assert sum(exact.probs.values()) == pytest.approx(exact.covered, abs=1e-9)
+    uncovered = 1 - exact.covered
+    assert uncovered < 0.1
+
+    n = 600
+    gens = smollm2.generate(
+        [prompt],
+        GenerateConfig(temperature=1.0, n=n, max_tokens=16, seed=11),
+        stop_when=[lambda s: resolve(s, False) is not None],
+    )[0]
+    counts = Counter(resolve(g.text, True) or "__none__" for g in gens)
+    checked = 0
+    for value in set(counts) | set(exact.probs):
+        p, f = exact.probs.get(value, 0.0), counts[value] / n
+        if max(p, f) < 0.02:
+            continue
+        sem = math.sqrt(max(p, f) * (1 - max(p, f)) / n)
+        assert p - 4 * sem - 1e-3 <= f <= p + uncovered + 4 * sem + 1e-3, (value, p, f, uncovered)
+        checked += 1
+    assert checked >= (3 if prop == "second_character" else 1)

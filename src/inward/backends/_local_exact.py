@@ -37,9 +37,8 @@ import numpy as np
 import torch
 
 from inward.backends._local_core import REPLACEMENT_CHAR, LocalModel, keep_rows
-from inward.backends.base import Distribution, Resolve
+from inward.backends.base import NONE_KEY, Distribution, Resolve
 
-NONE_KEY = "__none__"  # mass of answers that ended (EOS) while `resolve` still returned None
 MAX_EXAMINED = 20_000  # candidate prefixes looked at per prompt; bounds the work on very flat distributions
 MIN_MASS = 1e-9  # candidates below this cannot move a coverage target; never looked at
 LOG_MIN_MASS = math.log(MIN_MASS)

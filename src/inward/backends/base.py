@@ -21,6 +21,8 @@ Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str
 Messages = list[Message]
 StopWhen = Callable[[str], bool]
 Resolve = Callable[[str, bool], "str | None"]
+# Distribution key for the mass of answers that ended while `resolve` still returned None (no value).
+NONE_KEY = "__none__"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,16 @@ import torch
 
 from inward.backends._local_core import EngineStats, LocalModel, length_buckets, timed
 from inward.backends._local_decode import Job, generate_jobs
-from inward.backends._local_exact import NONE_KEY, exact_bucket
-from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve, StopWhen
+from inward.backends._local_exact import exact_bucket
+from inward.backends.base import (
+    NONE_KEY,
+    Distribution,
+    GenerateConfig,
+    Generation,
+    Messages,
+    Resolve,
+    StopWhen,
+)
 from inward.errors import UserError
 
 __all__ = ["NONE_KEY", "EngineStats", "LocalBackend"]

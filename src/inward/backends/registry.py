@@ -18,9 +18,12 @@ Factory = Callable[..., Backend]
 _FACTORIES: dict[str, Factory] = {}
 
 
-def backend(provider: str) -> Callable[[Factory], Factory]:
+def backend(*providers: str) -> Callable[[Factory], Factory]:
+    """Register a factory `fn(ref, *, adapter_path=None, **options) -> Backend` for these providers."""
+
     def deco(fn: Factory) -> Factory:
-        _FACTORIES[provider] = fn
+        for provider in providers:
+            _FACTORIES[provider] = fn
         return fn
 
     return deco
@@ -47,6 +50,7 @@ def _resolve_adapter(r: ModelRef, adapter_path: Callable[[str], Path] | None) ->
     raise UserError(f"adapter {r.adapter!r} is neither a folder nor a model registered in the store")
 
 
+@backend("local", "hf")
 def _local(r: ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **options: Any) -> Backend:
     try:
         from inward.backends.local import LocalBackend
@@ -58,6 +62,7 @@ def _local(r: ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **
     return LocalBackend(path, adapter=_resolve_adapter(r, adapter_path), ref=str(r), **options)
 
 
+@backend("openai", "openai-compatible")
 def _openai(r: ModelRef, **options: Any) -> Backend:
     options.pop("adapter_path", None)
     try:
@@ -67,6 +72,7 @@ def _openai(r: ModelRef, **options: Any) -> Backend:
     return OpenAICompatBackend(r, **_api_options(options))
 
 
+@backend("anthropic")
 def _anthropic(r: ModelRef, **options: Any) -> Backend:
     options.pop("adapter_path", None)
     try:
@@ -81,10 +87,3 @@ _LOCAL_ONLY = ("device", "dtype", "batch_size", "threads")
 
 def _api_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in _LOCAL_ONLY}
-
-
-for _p in ("local", "hf"):
-    _FACTORIES[_p] = _local
-_FACTORIES["openai"] = _openai
-_FACTORIES["openai-compatible"] = _openai
-_FACTORIES["anthropic"] = _anthropic

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from inward import metrics as M
+from inward.backends.base import NONE_KEY
 from inward.report import build as B
 from inward.report.results import (
     BehaviourChange,
@@ -24,7 +25,6 @@ from inward.report.results import (
 from inward.runs.distributions import run_meta_distributions, run_object_distributions
 from inward.runs.score import load_meta, load_object, scored_table
 
-NONE_KEYS = ("__none__",)
 OBJECT_COLUMNS = ["task", "item_id", "properties", "compliance"]
 
 
@@ -109,7 +109,7 @@ def _dists(
     df = df[df["method"] == method]
     for item_id, probs in zip(df["item_id"], df["probs"], strict=True):
         if level == "object":
-            probs = {k: v for k, v in probs.items() if k not in NONE_KEYS}
+            probs = {k: v for k, v in probs.items() if k != NONE_KEY}
         total = sum(probs.values())
         if total > 0:
             out[(task, item_id, prop)] = {k: v / total for k, v in probs.items()}

@@ -19,6 +19,8 @@ class RateColumn(TextColumn):
 
     def render(self, task):  # type: ignore[no-untyped-def]
         speed = task.finished_speed or task.speed
+        if not speed and task.elapsed and task.completed:  # rich needs two updates in its window for a speed
+            speed = task.completed / task.elapsed
         return f"{speed:.1f} rows/s" if speed else "– rows/s"
 
 

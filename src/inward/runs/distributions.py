@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from inward import properties as P
 from inward import tasks as T
-from inward.backends.base import Backend, GenerateConfig, Messages
+from inward.backends.base import NONE_KEY, Backend, GenerateConfig, Messages
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.runs.meta_level import meta_requests
 
@@ -91,7 +91,7 @@ def _distributions(
         cfg = replace(GenerateConfig(), temperature=1.0, n=samples, max_tokens=max_tokens, seed=seed)
         outs = backend.generate([r[3] for r in todo], cfg)
         for (t, it, p, _, resolve, h), gens in zip(todo, outs, strict=True):
-            counts = Counter(resolve(g.text, True) or "__none__" for g in gens)
+            counts = Counter(resolve(g.text, True) or NONE_KEY for g in gens)
             probs = {k: v / len(gens) for k, v in counts.items()}
             rows.append(
                 DistributionRow(

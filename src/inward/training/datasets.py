@@ -287,41 +287,32 @@ def build_shift(
         if self_distill_fraction < 1
         else 0
     )
-    # Unusable answers are skipped, so ask more prompts (doubling) until every task can fill its quota.
-    limit = per_task + n_self
-    while True:
-        run_object(
-            store,
-            source,
-            tasks=names,
-            split="train",
-            limit=limit,
-            template=template,
-            early_stop=False,
-            progress=progress,
-        )
-        if n_self:
-            run_object(
-                store,
-                target,
-                tasks=names,
-                split="train",
-                limit=limit,
-                template=template,
-                early_stop=False,
-                progress=progress,
-            )
-        picked = _pick_shift(store, source, target, names, template, limit, per_task, n_self, seed)
-        counts = [Counter(who for _, _, who in chosen) for chosen in picked.values()]
-        if all(c["source"] == per_task and c["self"] == n_self for c in counts):
-            break
-        # A source that rarely answers compliantly (e.g. SmolLM2 on A/B prompts) must not make us run every train
-        # item: look at most 8x the needed prompts, then train on what there is (the manifest records counts).
-        if limit >= 8 * (per_task + n_self) or all(
-            limit >= len(T.get(name).items("train")) for name in names
-        ):
-            break
-        limit *= 2
+    # Unusable answers are skipped, so a task short of usable answers gets more prompts (doubling), up to 8x the
+    # needed ones: a source that rarely complies (e.g. SmolLM2 on A/B prompts) must not make us run every train
+    # item; then it trains on what there is (the manifest records counts). Each task grows on its own.
+    picked: dict[str, list[tuple[T.Item, str, str]]] = {}
+    for name in names:
+        limit, n_train = per_task + n_self, len(T.get(name).items("train"))
+        while True:
+            for model in (source, target) if n_self else (source,):
+                run_object(
+                    store,
+                    model,
+                    tasks=[name],
+                    split="train",
+                    limit=limit,
+                    template=template,
+                    early_stop=False,
+                    progress=progress,
+                )
+            chosen = _pick_shift(store, source, target, name, template, limit, per_task, n_self, seed)
+            count = Counter(who for _, _, who in chosen)
+            if (count["source"] == per_task and count["self"] == n_self) or limit >= min(
+                8 * (per_task + n_self), n_train
+            ):
+                break
+            limit *= 2
+        picked[name] = chosen
     rows: list[Row] = []
     for name, chosen in picked.items():
         t = T.get(name)
@@ -358,29 +349,25 @@ def _pick_shift(
     store: Any,
     source: Backend,
     target: Backend,
-    names: Sequence[str],
+    name: str,
     template: PromptTemplate,
     limit: int,
     per_task: int,
     n_self: int,
     seed: int,
-) -> dict[str, list[tuple[T.Item, str, str]]]:
-    """Per task: (item, answer, "source"|"self") for up to `per_task` items shifted to the source's answers
-    and `n_self` other items kept at the target's own answers, chosen by a seeded shuffle of the first
+) -> list[tuple[T.Item, str, str]]:
+    """(item, answer, "source"|"self") for up to `per_task` items of task `name` shifted to the source's
+    answers and `n_self` other items kept at the target's own answers, chosen by a seeded shuffle of the first
     `limit` train items with a usable answer."""
-    rng = random.Random(f"{seed}:shift")
-    out = {}
-    for name in names:
-        t = T.get(name)
-        src = _raw_answers(store, str(source.ref), t, template)
-        own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
-        order = list(t.items("train")[:limit])
-        rng.shuffle(order)
-        shifted = [it for it in order if it.id in src][:per_task]
-        chosen = {it.id for it in shifted}
-        rest = [it for it in order if it.id in own and it.id not in chosen][:n_self]
-        out[name] = [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]
-    return out
+    t = T.get(name)
+    src = _raw_answers(store, str(source.ref), t, template)
+    own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
+    order = list(t.items("train")[:limit])
+    random.Random(f"{seed}:shift:{name}").shuffle(order)
+    shifted = [it for it in order if it.id in src][:per_task]
+    chosen = {it.id for it in shifted}
+    rest = [it for it in order if it.id in own and it.id not in chosen][:n_self]
+    return [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]
 
 
 def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
