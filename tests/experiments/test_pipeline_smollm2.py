@@ -69,7 +69,7 @@ def test_all_four_experiments_and_the_report(uninterrupted: Path) -> None:
     assert timings["training"], "training wall time and examples/s are recorded"
 
 
-@pytest.mark.parametrize("stop_at", [2, 6])
+@pytest.mark.parametrize("stop_at", [5])
 def test_interrupted_run_resumes_to_identical_results(
     uninterrupted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int
 ) -> None:
