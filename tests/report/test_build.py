@@ -94,6 +94,13 @@ def test_changed_fractions_by_hand() -> None:
     assert int(ch.loc["average", "n_changed"]) == len(M.shifted_prompts(old, new))
 
 
+def test_changed_fractions_count_only_the_requested_properties() -> None:
+    old, new, _ = behaviour_tables()
+    ch = B.changed_fractions(old, new, properties=["first_word"]).set_index("group")
+    assert "is_even" not in ch.index
+    assert ch.loc["average", ["n_compared", "n_changed"]].tolist() == [4, 3]
+
+
 def test_change_rows_carry_summary_and_fractions() -> None:
     old, new, meta = behaviour_tables()
     res = M.behaviour_change(old, new, meta)

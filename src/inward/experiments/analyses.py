@@ -186,7 +186,8 @@ def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChan
     old = load_object(p.store, m1t, tasks=p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
     new = load_object(p.store, mc, tasks=p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
     meta = load_meta(p.store, mc, tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template)
-    changed = B.changed_fractions(old, new)
+    # Object rows carry every property of a task; count only the configured ones.
+    changed = B.changed_fractions(old, new, properties=p.cfg.properties)
     res = M.behaviour_change(old, new, meta)
     adj = M.behaviour_change(old, new, meta, adjust_entropy=True)
     return BehaviourChange(

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from inward import metrics as M
+from inward import properties as P
 from inward.metrics._scoring import EXCLUDED_PROPERTIES
 from inward.report.results import (
     AVERAGE,
@@ -84,13 +85,17 @@ def changed_fractions(
     new_object_df: pd.DataFrame,
     *,
     key: Sequence[str] = M.KEY,
+    properties: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Per reporting group + average: prompts compared (both answers compliant with a value), how many changed
-    value, and the share. Uses the same rules as `M.shifted_prompts`, so ``n_changed`` is its row count."""
+    value, and the share. Uses the same rules as `M.shifted_prompts`, so ``n_changed`` is its row count.
+    `properties`: count only these (default: every property in the tables)."""
     old = M.compliant_object_rows(old_object_df, key)[list(key)]
     new = M.compliant_object_rows(new_object_df, key)[list(key)]
     compared = old.merge(new, on=list(key), how="inner")
     compared = compared[~compared["property"].isin(list(EXCLUDED_PROPERTIES))]
+    if properties:
+        compared = compared[compared["property"].isin([P.get(p).name for p in properties])]
     shifted = M.shifted_prompts(old_object_df, new_object_df, key=key)
     changed = {tuple(r) for r in shifted[list(key)].itertuples(index=False)}
     compared = compared.assign(
