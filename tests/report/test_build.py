@@ -87,7 +87,7 @@ def behaviour_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def test_changed_fractions_by_hand() -> None:
     old, new, _ = behaviour_tables()
-    ch = B.changed_fractions(old, new).set_index("group")
+    ch = M.changed_fractions(old, new).set_index("group")
     assert ch.loc["first_word", ["n_compared", "n_changed"]].tolist() == [4, 3]
     assert ch.loc["is_even", ["n_compared", "n_changed"]].tolist() == [2, 1]
     assert ch.loc["average", "changed_fraction"] == pytest.approx(4 / 6)
@@ -96,7 +96,7 @@ def test_changed_fractions_by_hand() -> None:
 
 def test_changed_fractions_count_only_the_requested_properties() -> None:
     old, new, _ = behaviour_tables()
-    ch = B.changed_fractions(old, new, properties=["first_word"]).set_index("group")
+    ch = M.changed_fractions(old, new, properties=["first_word"]).set_index("group")
     assert "is_even" not in ch.index
     assert ch.loc["average", ["n_compared", "n_changed"]].tolist() == [4, 3]
 
@@ -104,7 +104,7 @@ def test_changed_fractions_count_only_the_requested_properties() -> None:
 def test_change_rows_carry_summary_and_fractions() -> None:
     old, new, meta = behaviour_tables()
     res = M.behaviour_change(old, new, meta)
-    rows = B.change_rows(res.summary, changed=B.changed_fractions(old, new))
+    rows = B.change_rows(res.summary, changed=M.changed_fractions(old, new))
     by = {r.group: r for r in rows}
     assert list(by) == ["first_word", "is_even", "average"]
     avg = by["average"]

@@ -255,6 +255,19 @@ def test_meta_for_one_property_and_a_limit(store: Store) -> None:
     assert set(meta["item_id"]) <= {it.id for it in T.get("animals_long").items("val")[:10]}
 
 
+def test_meta_only_asks_the_given_keys(store: Store) -> None:
+    fake = FakeBackend()
+    run_object(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False)
+    items = [it.id for it in T.get("animals_long").items("val")[:3]]
+    only = {("animals_long", items[0], "first_word"), ("animals_long", items[2], "starts_with_vowel")}
+    only.add(("animals_long", "no-such-item", "first_word"))  # a key with no request is ignored
+    res = run_meta(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False, only=only)
+    meta = store.meta_rows(model=fake.ref)
+    got = set(zip(meta["task"], meta["item_id"], meta["property"], strict=True))
+    assert got == only - {("animals_long", "no-such-item", "first_word")}
+    assert res.new_rows == 2
+
+
 def _hand_tables(rows: list[Expected]) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     """(group -> (n, correct)), (group -> rows equal to the mode of their (task, property))."""
     acc: dict[str, list[int]] = {}

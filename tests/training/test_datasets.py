@@ -194,6 +194,12 @@ def test_build_shift_mixes_source_and_self_rows(store: Store, tmp_path: Path, fr
     assert by_source == {"source": per_task * len(SHIFT_TASKS), "self": n_self * len(SHIFT_TASKS)}
     assert by_source["self"] / len(rows) == pytest.approx(fraction)
     assert manifest["sources"] == dict(by_source) and manifest["kind"] == "shift"
+    # Each model answers only the prompts it is needed for: no overlap, and no more than one doubling here.
+    for task in SHIFT_TASKS:
+        asked_src = set(store.object_rows(model=source.ref, task=task, split="train")["item_id"])
+        asked_own = set(store.object_rows(model=target.ref, task=task, split="train")["item_id"])
+        assert not asked_src & asked_own
+        assert per_task <= len(asked_src) <= 2 * per_task and n_self <= len(asked_own) <= 2 * n_self
 
     questions = {DEFAULT.question(T.get(t), p) for t in T.names() for p in T.get(t).properties}
     items = {it.id: it for t in SHIFT_TASKS for it in T.get(t).items("train")}

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from inward import metrics as M
+from inward import properties as P
 from inward.backends.base import NONE_KEY
 from inward.report import build as B
 from inward.report.results import (
@@ -187,7 +188,9 @@ def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChan
     new = load_object(p.store, mc, tasks=p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
     meta = load_meta(p.store, mc, tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template)
     # Object rows carry every property of a task; count only the configured ones.
-    changed = B.changed_fractions(old, new, properties=p.cfg.properties)
+    changed = M.changed_fractions(
+        old, new, properties=[P.get(x).name for x in p.cfg.properties] if p.cfg.properties else None
+    )
     res = M.behaviour_change(old, new, meta)
     adj = M.behaviour_change(old, new, meta, adjust_entropy=True)
     return BehaviourChange(

@@ -191,8 +191,20 @@ class Pipeline:
         self.trained[label] = out
         return str(out["ref"])
 
-    def evaluate(self, object_model: str, meta_model: str, tasks: list[str], limit: int) -> None:
-        """Object level for `object_model`, then hypotheticals of `meta_model` about it, on held-out val items."""
+    def evaluate(
+        self,
+        object_model: str,
+        meta_model: str,
+        tasks: list[str],
+        limit: int,
+        *,
+        changed_from: str | None = None,
+    ) -> None:
+        """Object level for `object_model`, then hypotheticals of `meta_model` about it, on held-out val items.
+
+        With `changed_from` (a model already evaluated on the same items), hypotheticals are asked only where
+        `object_model`'s property value differs from that model's: the prompts the behaviour-change analysis
+        scores (SPEC §12). The others would cost most of the step and enter no number."""
         from inward.runs import run_meta, run_object
 
         def fn() -> dict[str, Any]:
@@ -205,6 +217,7 @@ class Pipeline:
                 template=self.template,
                 progress=self.progress,
             )
+            only = None if changed_from is None else self.changed_keys(changed_from, object_model, tasks)
             m = run_meta(
                 self.store,
                 self.backend(meta_model),
@@ -215,6 +228,7 @@ class Pipeline:
                 template=self.template,
                 properties=self.cfg.properties,
                 progress=self.progress,
+                only=only,
             )
             return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
 
@@ -227,9 +241,26 @@ class Pipeline:
                 "n": limit,
                 "tpl": self.template.name,
                 "p": self.cfg.properties,
+                **({"changed_from": changed_from} if changed_from else {}),
             },
             fn,
         )
+
+    def changed_keys(self, old_model: str, new_model: str, tasks: list[str]) -> set[tuple[str, str, str]]:
+        """(task, item id, property) of the configured properties where the two models' values differ."""
+        from inward.metrics import shifted_prompts
+        from inward.runs.score import load_object
+
+        cols = ["task", "item_id", "properties", "compliance"]
+        old = load_object(self.store, old_model, tasks=tasks, template=self.template)[cols]
+        new = load_object(self.store, new_model, tasks=tasks, template=self.template)[cols]
+        sh = shifted_prompts(old, new)
+        wanted = set(self.cfg.properties) if self.cfg.properties else None
+        return {
+            (t, i, p)
+            for t, i, p in zip(sh["task"], sh["item_id"], sh["property"], strict=True)
+            if wanted is None or p in wanted
+        }
 
     # -- the four experiments ------------------------------------------------------------------------------
 
@@ -386,5 +417,5 @@ class Pipeline:
         )
         n_eval = c.sizes.eval_items_per_task
         self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
-        self.evaluate(mc, mc, self.eval_tasks, n_eval)
+        self.evaluate(mc, mc, self.eval_tasks, n_eval, changed_from=m1t)
         return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source)

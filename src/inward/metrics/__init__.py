@@ -20,7 +20,12 @@ from inward.metrics._accuracy import (
     paired_tests,
 )
 from inward.metrics._baselines import mode_baseline, mode_hits, mode_of, modes
-from inward.metrics._behaviour_change import BehaviourChange, behaviour_change, shifted_prompts
+from inward.metrics._behaviour_change import (
+    BehaviourChange,
+    behaviour_change,
+    changed_fractions,
+    shifted_prompts,
+)
 from inward.metrics._calibration import (
     calibration_curve,
     calibration_mad,
@@ -60,6 +65,7 @@ __all__ = [
     "calibration_mad",
     "calibration_mad_by_rank",
     "calibration_points",
+    "changed_fractions",
     "compliance_rates",
     "compliant_object_rows",
     "empirical_distribution",

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from inward.metrics._accuracy import (
+    AVERAGE,
     By,
     PairedTest,
     accuracy,
@@ -47,6 +48,7 @@ from inward.metrics._scoring import (
     compliant_object_rows,
     is_missing,
     join_object_meta,
+    reporting_group,
 )
 from inward.metrics._stats import unpaired_bootstrap
 
@@ -79,6 +81,38 @@ def shifted_prompts(
         for o, n in zip(both["old_value"], both["new_value"], strict=True)
     ]
     return both[changed].reset_index(drop=True)
+
+
+def changed_fractions(
+    old_object_df: pd.DataFrame,
+    new_object_df: pd.DataFrame,
+    *,
+    key: Sequence[str] = KEY,
+    properties: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per reporting group + average: prompts compared (both answers compliant with a value), how many changed
+    value, and the share. Uses the same rules as `shifted_prompts`, so ``n_changed`` is its row count.
+    `properties`: count only these canonical names (default: every property in the tables)."""
+    old = compliant_object_rows(old_object_df, key)[list(key)]
+    new = compliant_object_rows(new_object_df, key)[list(key)]
+    compared = old.merge(new, on=list(key), how="inner")
+    compared = compared[~compared["property"].isin(list(EXCLUDED_PROPERTIES))]
+    if properties:
+        compared = compared[compared["property"].isin(list(properties))]
+    shifted = shifted_prompts(old_object_df, new_object_df, key=key)
+    changed = {tuple(r) for r in shifted[list(key)].itertuples(index=False)}
+    compared = compared.assign(
+        group=[reporting_group(p) for p in compared["property"]],
+        changed=[tuple(r) in changed for r in compared[list(key)].itertuples(index=False)],
+    )
+    rows = []
+    groups = [(g, sub) for g, sub in compared.groupby("group", sort=True)]
+    for group, sub in [*groups, (AVERAGE, compared)]:
+        n, k = len(sub), int(sub["changed"].sum())
+        rows.append(
+            {"group": group, "n_compared": n, "n_changed": k, "changed_fraction": k / n if n else None}
+        )
+    return pd.DataFrame(rows, columns=["group", "n_compared", "n_changed", "changed_fraction"])
 
 
 def _unpaired_summary(

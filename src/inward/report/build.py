@@ -6,7 +6,7 @@
                       compliance=M.compliance_rates(scored))
     tests = B.paired_rows(M.paired_tests(self_scored, cross_scored))      # or one M.PairedTest
     bc = M.behaviour_change(old_obj, new_obj, new_meta)
-    rows = B.change_rows(bc.summary, changed=B.changed_fractions(old_obj, new_obj))
+    rows = B.change_rows(bc.summary, changed=M.changed_fractions(old_obj, new_obj))
     cond = B.calibration_condition("self-trained", M.calibration_points(obj_dists, meta_dists))
 
 Every converter keeps the table's row order (the metrics put groups in sorted order and "average" last).
@@ -14,14 +14,11 @@ Every converter keeps the table's row order (the metrics put groups in sorted or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from inward import metrics as M
-from inward import properties as P
-from inward.metrics._scoring import EXCLUDED_PROPERTIES
 from inward.report.results import (
     AVERAGE,
     AccRow,
@@ -80,43 +77,11 @@ def paired_rows(tests: pd.DataFrame | M.PairedTest, *, group_col: str = "group")
     ]
 
 
-def changed_fractions(
-    old_object_df: pd.DataFrame,
-    new_object_df: pd.DataFrame,
-    *,
-    key: Sequence[str] = M.KEY,
-    properties: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Per reporting group + average: prompts compared (both answers compliant with a value), how many changed
-    value, and the share. Uses the same rules as `M.shifted_prompts`, so ``n_changed`` is its row count.
-    `properties`: count only these (default: every property in the tables)."""
-    old = M.compliant_object_rows(old_object_df, key)[list(key)]
-    new = M.compliant_object_rows(new_object_df, key)[list(key)]
-    compared = old.merge(new, on=list(key), how="inner")
-    compared = compared[~compared["property"].isin(list(EXCLUDED_PROPERTIES))]
-    if properties:
-        compared = compared[compared["property"].isin([P.get(p).name for p in properties])]
-    shifted = M.shifted_prompts(old_object_df, new_object_df, key=key)
-    changed = {tuple(r) for r in shifted[list(key)].itertuples(index=False)}
-    compared = compared.assign(
-        group=[M.reporting_group(p) for p in compared["property"]],
-        changed=[tuple(r) in changed for r in compared[list(key)].itertuples(index=False)],
-    )
-    rows = []
-    groups = [(g, sub) for g, sub in compared.groupby("group", sort=True)]
-    for group, sub in [*groups, (AVERAGE, compared)]:
-        n, k = len(sub), int(sub["changed"].sum())
-        rows.append(
-            {"group": group, "n_compared": n, "n_changed": k, "changed_fraction": k / n if n else None}
-        )
-    return pd.DataFrame(rows, columns=["group", "n_compared", "n_changed", "changed_fraction"])
-
-
 def change_rows(
     summary: pd.DataFrame, *, changed: pd.DataFrame | None = None, group_col: str = "group"
 ) -> list[ChangeRow]:
     """Rows of `M.behaviour_change(...).summary`, with ``n_compared``/``changed_fraction`` from
-    `changed_fractions` when given."""
+    `M.changed_fractions` when given."""
     n_compared = _lookup(changed, group_col, "n_compared")
     fraction = _lookup(changed, group_col, "changed_fraction")
     out = []

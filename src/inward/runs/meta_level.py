@@ -9,7 +9,7 @@ As in the paper, hypotheticals are asked only for items whose object-level answe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from inward import properties as P
@@ -74,13 +74,19 @@ def run_meta(
     chunk: int = 64,
     run_id: str | None = None,
     progress: bool = True,
+    only: Collection[tuple[str, str, str]] | None = None,
 ) -> StepResult:
+    """Asks the hypotheticals of `meta_requests`; `only` keeps just those (task, item id, property) keys, e.g.
+    the prompts whose behaviour a fine-tune changed, which is all the behaviour-change analysis reads."""
     from inward.store import MetaRow
 
     model = str(backend.ref)
     requests = meta_requests(
         store, about or model, tasks=tasks, properties=properties, split=split, limit=limit, template=template
     )
+    if only is not None:
+        keep = set(only)
+        requests = [(t, it, p) for t, it, p in requests if (t.name, it.id, p) in keep]
     gen = CachedGenerator(backend, store)
     done = store.meta_rows(model=model, split=split, config_key=config.key())  # type: ignore[attr-defined]
     have = (

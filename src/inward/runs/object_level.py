@@ -12,7 +12,7 @@ written after the properties were fixed is not seen).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +60,10 @@ def run_object(
     chunk: int = 64,
     run_id: str | None = None,
     progress: bool = True,
+    item_ids: Collection[str] | None = None,
 ) -> StepResult:
+    """Answers the first `limit` items of each task's `split` (only those in `item_ids` when given) and stores
+    them; rows already stored are skipped. `early_stop=False` wants whole answers: early-stopped rows are redone."""
     from inward.store import ObjectRow
 
     gen = CachedGenerator(backend, store)
@@ -69,6 +72,9 @@ def run_object(
     with progress_bar(disable=not progress) as bar:
         for t in [T.get(x) if isinstance(x, str) else x for x in tasks]:
             items = t.items(split)[:limit]
+            if item_ids is not None:
+                wanted = set(item_ids)
+                items = [it for it in items if it.id in wanted]
             thash = template.hash(t)
             done = store.object_rows(
                 model=model, task=t.name, split=split, template_hash=thash, config_key=config.key()

@@ -287,32 +287,18 @@ def build_shift(
         if self_distill_fraction < 1
         else 0
     )
-    # Unusable answers are skipped, so a task short of usable answers gets more prompts (doubling), up to 8x the
+    # Each task's train items in a seeded order; the source answers the first ones, the target the ones after.
+    # Unusable answers are skipped, so a model short of usable answers gets more prompts (doubling), up to 8x the
     # needed ones: a source that rarely complies (e.g. SmolLM2 on A/B prompts) must not make us run every train
-    # item; then it trains on what there is (the manifest records counts). Each task grows on its own.
+    # item; then it trains on what there is (the manifest records counts). Each model answers only its own
+    # prompts, whole (no early stop: these answers are training targets).
     picked: dict[str, list[tuple[T.Item, str, str]]] = {}
     for name in names:
-        limit, n_train = per_task + n_self, len(T.get(name).items("train"))
-        while True:
-            for model in (source, target) if n_self else (source,):
-                run_object(
-                    store,
-                    model,
-                    tasks=[name],
-                    split="train",
-                    limit=limit,
-                    template=template,
-                    early_stop=False,
-                    progress=progress,
-                )
-            chosen = _pick_shift(store, source, target, name, template, limit, per_task, n_self, seed)
-            count = Counter(who for _, _, who in chosen)
-            if (count["source"] == per_task and count["self"] == n_self) or limit >= min(
-                8 * (per_task + n_self), n_train
-            ):
-                break
-            limit *= 2
-        picked[name] = chosen
+        order = list(T.get(name).items("train"))
+        random.Random(f"{seed}:shift:{name}").shuffle(order)
+        shifted, used = _usable_answers(store, source, name, order, per_task, template, progress)
+        kept, _ = _usable_answers(store, target, name, order[used:], n_self, template, progress)
+        picked[name] = [(it, a, "source") for it, a in shifted] + [(it, a, "self") for it, a in kept]
     rows: list[Row] = []
     for name, chosen in picked.items():
         t = T.get(name)
@@ -345,29 +331,37 @@ def build_shift(
     return write_dataset(rows, out, manifest)
 
 
-def _pick_shift(
+def _usable_answers(
     store: Any,
-    source: Backend,
-    target: Backend,
+    model: Backend,
     name: str,
+    order: list[T.Item],
+    want: int,
     template: PromptTemplate,
-    limit: int,
-    per_task: int,
-    n_self: int,
-    seed: int,
-) -> list[tuple[T.Item, str, str]]:
-    """(item, answer, "source"|"self") for up to `per_task` items of task `name` shifted to the source's
-    answers and `n_self` other items kept at the target's own answers, chosen by a seeded shuffle of the first
-    `limit` train items with a usable answer."""
+    progress: bool,
+) -> tuple[list[tuple[T.Item, str]], int]:
+    """The first `want` items of `order` that `model` answers usably (compliant, non-empty), with the answers,
+    and how many items of `order` were examined for them: `want` at first, doubled while short, at most 8x."""
+    if want <= 0:
+        return [], 0
     t = T.get(name)
-    src = _raw_answers(store, str(source.ref), t, template)
-    own = _raw_answers(store, str(target.ref), t, template) if n_self else {}
-    order = list(t.items("train")[:limit])
-    random.Random(f"{seed}:shift:{name}").shuffle(order)
-    shifted = [it for it in order if it.id in src][:per_task]
-    chosen = {it.id for it in shifted}
-    rest = [it for it in order if it.id in own and it.id not in chosen][:n_self]
-    return [(it, src[it.id], "source") for it in shifted] + [(it, own[it.id], "self") for it in rest]
+    k = want
+    while True:
+        run_object(
+            store,
+            model,
+            tasks=[name],
+            split="train",
+            template=template,
+            early_stop=False,
+            progress=progress,
+            item_ids=[it.id for it in order[:k]],
+        )
+        answers = _raw_answers(store, str(model.ref), t, template)
+        usable = [(it, answers[it.id]) for it in order[:k] if it.id in answers]
+        if len(usable) >= want or k >= min(8 * want, len(order)):
+            return usable[:want], k
+        k *= 2
 
 
 def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
