@@ -198,7 +198,7 @@ def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChan
         new_model=p.label(mc),
         shift_data=f"{p.cfg.sizes.shift_rows} object-level answers of {p.label(source)} on train prompts of the "
         f"held-out tasks (+{p.cfg.sizes.shift_self_distill:.0%} self-distilled rows)",
-        n_shifted=len(res.shifted),
+        n_shifted=int(changed["n_changed"].iloc[-1]),  # the average row: configured properties only
         rows=B.change_rows(res.summary, changed=changed),
         entropy_matched=B.change_rows(adj.summary, changed=changed),
         train=train_stats(p.trained.get("m1-shifted")),

@@ -216,7 +216,9 @@ class BehaviourChange(_Model):
     old_model: str = Field(description="Label of the self-trained model M1 before the shift.")
     new_model: str = Field(description="Label of the shifted model MC.")
     shift_data: str | None = Field(default=None, description="What MC was fine-tuned on.")
-    n_shifted: Int = Field(description="Prompts whose property value changed (both answers compliant).")
+    n_shifted: Int = Field(
+        description="Prompts whose value of a configured property changed (both answers compliant)."
+    )
     rows: list[ChangeRow] = Field(description="Per group + average, on all shifted prompts.")
     entropy_matched: list[ChangeRow] | None = Field(
         default=None, description="The same after entropy matching (rows unpaired, p_mcnemar null)."
