@@ -3,9 +3,10 @@
     python scripts/check_resume.py                 # 3 kills, the tiny experiment below, SmolLM2 as M1 and M2
     python scripts/check_resume.py --kills 5 --seed 1 --experiment my.yaml
 
-Runs the experiment once uninterrupted (workspace A), then in workspace B starts it, SIGKILLs it after a random
-delay, starts it again, ... `--kills` times, lets the last run finish, and compares the two results.json files
-byte for byte. Prints the kill times, which steps each restart found done, and PASS/FAIL.
+Runs the experiment once uninterrupted (workspace A); then, `--kills` times, starts it in a fresh workspace,
+SIGKILLs it (whole process group) at a random moment — one moment in each equal slice of the uninterrupted
+run's duration, so early, middle and late steps are all hit — runs the same command again to completion, and
+compares its results.json with A's byte for byte. Prints the step each kill hit and PASS/FAIL.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def last_step(log: Path) -> str:
+    """The step the run was in when it stopped: the last "» step" line of its log."""
+    lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.startswith("»")]
+    return lines[-1].lstrip("» ") if lines else "(before the first step)"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=3)
@@ -66,30 +73,36 @@ def main() -> int:
     exp = args.experiment or root / "resume-check.yaml"
     if args.experiment is None:
         exp.write_text(TINY)
-    a, b = root / "a", root / "b"
+    a = root / "a"
     a.mkdir()
-    b.mkdir()
     rc, full = run(a, exp)
     assert rc == 0, f"uninterrupted run failed, see {a / 'log.txt'}"
     print(f"uninterrupted: {full:.0f} s")
+    reference = next(a.glob("runs/*/results.json"))
     rng = random.Random(args.seed)
+    ok = True
     for k in range(args.kills):
-        delay = rng.uniform(0.1, 0.9) * full
+        # One moment in each of `kills` equal slices of the uninterrupted run: early, middle, late.
+        delay = rng.uniform((k + 0.1) / args.kills, (k + 0.9) / args.kills) * full
+        b = root / f"b{k + 1}"
+        b.mkdir()
         rc, took = run(b, exp, timeout=delay)
-        print(f"kill {k + 1}: after {took:.0f} s -> {'killed' if rc is None else f'finished (rc={rc})'}")
-    rc, took = run(b, exp)
-    assert rc == 0, f"final run failed, see {b / 'log.txt'}"
-    print(f"final run: {took:.0f} s")
-    name = "resume-check" if args.experiment is None else None
-    ra = next(a.glob(f"runs/{name or '*'}/results.json"))
-    rb = next(b.glob(f"runs/{name or '*'}/results.json"))
-    same = ra.read_bytes() == rb.read_bytes()
-    print(
-        f"results.json A {digest(ra)}  B {digest(rb)}  -> {'PASS (identical)' if same else 'FAIL (different)'}"
-    )
-    if not same:
-        subprocess.run(["diff", str(ra), str(rb)])
-    return 0 if same else 1
+        killed = rc is None
+        where = last_step(b / "log.txt")
+        rc, rest = run(b, exp)
+        assert rc == 0, f"resumed run failed, see {b / 'log.txt'}"
+        got = next(b.glob("runs/*/results.json"))
+        same = got.read_bytes() == reference.read_bytes()
+        ok &= same and killed
+        print(
+            f"kill {k + 1}: SIGKILL after {took:.0f} s in step {where!r} "
+            f"{'' if killed else '(NOT killed: the run had finished) '}-> resumed in {rest:.0f} s, "
+            f"results.json {digest(got)} {'identical' if same else 'DIFFERENT'}"
+        )
+        if not same:
+            subprocess.run(["diff", str(reference), str(got)])
+    print(f"uninterrupted results.json {digest(reference)} -> {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
