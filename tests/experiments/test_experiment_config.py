@@ -131,3 +131,18 @@ def test_a_dumped_config_loads_back_unchanged(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, VALID))
     dumped = write(tmp_path, yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), "dumped.yaml")
     assert load_config(dumped) == cfg
+
+
+def test_pipeline_labels_name_m1_first_when_m1_and_m2_are_the_same_model(tmp_path: Path) -> None:
+    from inward.experiments.pipeline import Pipeline
+
+    same = ExperimentConfig.model_validate(
+        {"name": "same", "models": {"m1": "local/smollm2-135m", "m2": "local/smollm2-135m"}}
+    )
+    p = Pipeline(same, tmp_path / "ws", progress=False)
+    assert p.label("local/smollm2-135m") == "M1 (smollm2-135m)"
+    assert p.label("local/smollm2-135m+adapter=same-m1-self") == "M1 (smollm2-135m) + m1-self"
+    two = ExperimentConfig.model_validate({"name": "two"})
+    q = Pipeline(two, tmp_path / "ws2", progress=False)
+    assert q.label("local/smollm2-135m") == "M2 (smollm2-135m)"
+    assert q.label("local/qwen2.5-0.5b") == "M1 (qwen2.5-0.5b)"

@@ -1,6 +1,6 @@
 """`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
 
-    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (32 minutes measured on 2 cores)
+    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (26 minutes measured on 2 cores)
     inward demo --quick    # a first look in under 5 minutes (tiny sizes: read it as a smoke run)
     inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
 
@@ -66,8 +66,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "among_b_or_d",
             "ethical_stance",
         ],
-        # Measured on 2 cores: 31 min 56 s (40 eval items, 18 pairs per combination and 30 calibration prompts
-        # over 4 panels took 51 min, 12 of them in a since-fixed shift-dataset builder).
+        # Measured on 2 cores from a fresh clone: 25 min 37 s (40 eval items, 18 pairs per combination and 30
+        # calibration prompts over 4 panels took 51 min, 12 of them in a since-fixed shift-dataset builder).
         "sizes": {
             "train_items_per_task": 24,
             "per_combo": 14,

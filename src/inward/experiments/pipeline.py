@@ -267,7 +267,7 @@ class Pipeline:
     def label(self, ref: str) -> str:
         """Short display names: m1, m2, m1-self, m2-cross-m1, m1-shifted."""
         r = ModelRef.parse(ref)
-        base = {self.cfg.models.m1: "M1", self.cfg.models.m2: "M2"}.get(str(r.base), r.name)
+        base = {self.cfg.models.m2: "M2", self.cfg.models.m1: "M1"}.get(str(r.base), r.name)  # M1 wins a tie
         if r.adapter is None:
             return f"{base} ({r.name})"
         return f"{base} ({r.name}) + {r.adapter.removeprefix(self.cfg.name + '-')}"
