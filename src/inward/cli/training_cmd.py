@@ -199,4 +199,9 @@ def train_cmd(
     console.print(
         f"trained [bold]{out['ref']}[/bold]: {out['n_train']} examples, {out['steps']} steps, "
         f"{out['examples_per_s']} examples/s, val loss {out['val_loss_before']} → {out['val_loss_after']}"
+        + (
+            f" (resumed from the step-{out['resumed_from_step']} checkpoint)"
+            if out["resumed_from_step"]
+            else ""
+        )
     )

@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from inward import metrics as M
-from inward import properties as P
 from inward.backends.base import NONE_KEY
 from inward.report import build as B
 from inward.report.results import (
@@ -182,15 +181,20 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
     return Calibration(target=p.label(m1t), panels=panels)
 
 
+def object_tables(p: Any, *models: str, tasks: list[str] | None = None) -> list[pd.DataFrame]:
+    """The stored val behaviour of each model on the pipeline's held-out tasks, in the metrics' object format."""
+    return [
+        load_object(p.store, m, tasks=tasks or p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
+        for m in models
+    ]
+
+
 def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChange:
     """Fig. 8: after shifting M1's behaviour, does it predict its new behaviour or its old one?"""
-    old = load_object(p.store, m1t, tasks=p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
-    new = load_object(p.store, mc, tasks=p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
+    old, new = object_tables(p, m1t, mc)
     meta = load_meta(p.store, mc, tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template)
     # Object rows carry every property of a task; count only the configured ones.
-    changed = M.changed_fractions(
-        old, new, properties=[P.get(x).name for x in p.cfg.properties] if p.cfg.properties else None
-    )
+    changed = M.changed_fractions(old, new, properties=p.property_names)
     res = M.behaviour_change(old, new, meta)
     adj = M.behaviour_change(old, new, meta, adjust_entropy=True)
     return BehaviourChange(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import Backend
 from inward.errors import UserError
@@ -71,6 +72,8 @@ class Pipeline:
         self.template = get_template(config.template)
         self.train_tasks = list(config.train_tasks or T.TRAINING_TASKS)
         self.eval_tasks = list(config.eval_tasks or T.HELD_OUT_TASKS)
+        # Canonical names of the configured properties (the config accepts aliases); None = all.
+        self.property_names = [P.get(name).name for name in config.properties] if config.properties else None
         self.trained: dict[str, dict[str, Any]] = {}
         self._t_start = time.perf_counter()
         # Wall-clock figures accumulate over every call of an interrupted-and-resumed run (see save_timings).
@@ -248,18 +251,15 @@ class Pipeline:
 
     def changed_keys(self, old_model: str, new_model: str, tasks: list[str]) -> set[tuple[str, str, str]]:
         """(task, item id, property) of the configured properties where the two models' values differ."""
+        from inward.experiments.analyses import object_tables
         from inward.metrics import shifted_prompts
-        from inward.runs.score import load_object
 
-        cols = ["task", "item_id", "properties", "compliance"]
-        old = load_object(self.store, old_model, tasks=tasks, template=self.template)[cols]
-        new = load_object(self.store, new_model, tasks=tasks, template=self.template)[cols]
-        sh = shifted_prompts(old, new)
-        wanted = set(self.cfg.properties) if self.cfg.properties else None
+        sh = shifted_prompts(*object_tables(self, old_model, new_model, tasks=tasks))
+        keep = self.property_names
         return {
             (t, i, p)
             for t, i, p in zip(sh["task"], sh["item_id"], sh["property"], strict=True)
-            if wanted is None or p in wanted
+            if keep is None or p in keep
         }
 
     # -- the four experiments ------------------------------------------------------------------------------

@@ -76,4 +76,5 @@ def train_and_register(
         "val_loss_before": result.val_loss_before,
         "val_loss_after": result.val_loss_after,
         "final_train_loss": result.train_loss[-1] if result.train_loss else None,
+        "resumed_from_step": result.resumed_from_step,
     }
