@@ -41,8 +41,8 @@ import torch
 from inward import models
 from inward import properties as P
 from inward import tasks as T
-from inward.backends.base import GenerateConfig, Messages, StopWhen
-from inward.backends.local import NONE_KEY, LocalBackend
+from inward.backends.base import NONE_KEY, GenerateConfig, Messages, StopWhen
+from inward.backends.local import LocalBackend
 from inward.prompts import DEFAULT
 from inward.runs.distributions import object_resolver
 

@@ -77,7 +77,7 @@ def test_limits_leave_mass_uncovered(tiny) -> None:  # type: ignore[no-untyped-d
 
 
 def test_eos_without_a_value_goes_to_the_none_bucket(tiny) -> None:  # type: ignore[no-untyped-def]
-    from inward.backends.local import NONE_KEY
+    from inward.backends.base import NONE_KEY
 
     d = tiny.distribution(PROMPTS[:1], [lambda text, finished: None], max_tokens=2, max_branches=300)[0]
     assert set(d.probs) <= {NONE_KEY}

@@ -31,18 +31,10 @@ import torch
 from inward.backends._local_core import EngineStats, LocalModel, length_buckets, timed
 from inward.backends._local_decode import Job, generate_jobs
 from inward.backends._local_exact import exact_bucket
-from inward.backends.base import (
-    NONE_KEY,
-    Distribution,
-    GenerateConfig,
-    Generation,
-    Messages,
-    Resolve,
-    StopWhen,
-)
+from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve, StopWhen
 from inward.errors import UserError
 
-__all__ = ["NONE_KEY", "EngineStats", "LocalBackend"]
+__all__ = ["EngineStats", "LocalBackend"]
 
 ENGINE_VERSION = "inward-local/1"  # bump when decoding numerics change (bucketing, masks, dtype handling)
 MARKER = "inward-model.json"
@@ -163,7 +155,7 @@ class LocalBackend:
         """Exact distribution (temperature 1) of `resolve`d answer values; see `_local_exact` for the method.
 
         `max_branches` bounds the prefixes expanded per prompt (one forward token each), `max_tokens` their
-        length. Answers that end while `resolve` still says None are counted under `NONE_KEY`, so the probs
+        length. Answers that end while `resolve` still says None are counted under `backends.base.NONE_KEY`, so the probs
         always sum to `covered`.
         """
         if len(resolve) != len(prompts):

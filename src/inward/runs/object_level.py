@@ -68,12 +68,12 @@ def run_object(
 
     gen = CachedGenerator(backend, store)
     model = str(backend.ref)
+    wanted = None if item_ids is None else set(item_ids)
     new = existing = 0
     with progress_bar(disable=not progress) as bar:
         for t in [T.get(x) if isinstance(x, str) else x for x in tasks]:
             items = t.items(split)[:limit]
-            if item_ids is not None:
-                wanted = set(item_ids)
+            if wanted is not None:
                 items = [it for it in items if it.id in wanted]
             thash = template.hash(t)
             done = store.object_rows(
