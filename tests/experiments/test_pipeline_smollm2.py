@@ -58,6 +58,14 @@ def test_all_four_experiments_and_the_report(uninterrupted: Path) -> None:
     assert results.cross_prediction is not None
     assert results.calibration is not None
     assert results.behaviour_change is not None
+    answers = {a.task: a for a in results.behaviour_change.answers or []}
+    assert {t: a.shifted for t, a in answers.items()} == {
+        "animals_long": True,
+        "survival_instinct": True,
+        "colors_long": False,
+        "wealth_seeking": False,
+    }
+    assert all(a.n == 8 for a in answers.values())
     html = (uninterrupted / "report" / "index.html").read_text(encoding="utf-8")
     assert "toy" in html and "<img" in html
     for png in (uninterrupted / "report").glob("*.png"):

@@ -86,3 +86,41 @@ def test_entropy_adjusted_variant_uses_matched_histograms() -> None:
     assert s.loc["ethical_stance", ["n_old", "n_new"]].tolist() == [2, 2]
     assert math.isnan(s.loc["average", "p_mcnemar"])
     assert 0 <= s.loc["average", "p_bootstrap"] <= 1
+
+
+def test_answer_drift_shows_a_collapse_and_leaves_a_stable_task_alone() -> None:
+    from inward.metrics import answer_drift, answer_property
+
+    def obj(task: str, answers: list[str | None]) -> list[tuple[str, str, dict[str, str], str | None]]:
+        # None: a non-compliant answer
+        return [
+            (
+                task,
+                f"{task}-{i}",
+                {} if a is None else {"identity": a, "among_a_or_c": str(a in "AC")},
+                None if a else "mc",
+            )
+            for i, a in enumerate(answers)
+        ]
+
+    cols = ["task", "item_id", "properties", "compliance"]
+    old = pd.DataFrame(obj("arc", ["B", "A", "C", "B"]) + obj("mc", ["A", "B", None, "D"]), columns=cols)
+    new = pd.DataFrame(obj("arc", ["A", "A", "A", "A"]) + obj("mc", ["A", "B", "C", "D"]), columns=cols)
+    assert answer_property(("identity", "among_a_or_c")) == "identity"
+    assert answer_property(("first_character", "first_word")) == "first_word"
+    assert answer_property(("is_even",)) == "is_even"
+    drift = answer_drift(old, new, {"arc": "identity", "mc": "identity"}).set_index("task")
+    arc, mc = drift.loc["arc"], drift.loc["mc"]
+    assert (arc["n"], arc["n_compared"], arc["changed_fraction"]) == (4, 4, 0.75)
+    assert (arc["top_old"], arc["top_old_share"], arc["top_new"], arc["top_new_share"]) == (
+        "b",
+        0.5,
+        "a",
+        1.0,
+    )
+    assert (mc["compliant_old"], mc["compliant_new"], mc["n_compared"], mc["changed_fraction"]) == (
+        0.75,
+        1.0,
+        3,
+        0.0,
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from inward.report import (
     AccRow,
+    AnswerRow,
     BehaviourChange,
     Calibration,
     CalibrationCondition,
@@ -266,6 +267,36 @@ def example_results() -> Results:
         rows=rows,
         entropy_matched=matched,
         train=TrainStats(examples=1000, wall_s=95.0, examples_per_s=10.5),
+        answers=[
+            AnswerRow(
+                task="animals_long",
+                shifted=True,
+                property="first_word",
+                n=50,
+                compliant_old=1.0,
+                compliant_new=0.98,
+                n_compared=49,
+                changed_fraction=0.71,
+                top_old="elephant",
+                top_old_share=0.16,
+                top_new="the",
+                top_new_share=0.6,
+            ),
+            AnswerRow(
+                task="arc_challenge_non_cot",
+                shifted=False,
+                property="identity",
+                n=50,
+                compliant_old=1.0,
+                compliant_new=1.0,
+                n_compared=50,
+                changed_fraction=0.56,
+                top_old="b",
+                top_old_share=0.48,
+                top_new="a",
+                top_new_share=1.0,
+            ),
+        ],
     )
     run = RunInfo(
         name="paper-replication-small",

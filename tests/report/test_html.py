@@ -39,6 +39,7 @@ def test_page_shows_the_numbers(report: tuple[Results, Path]) -> None:
     assert cal is not None
     assert f"{cal.panels[0].conditions[0].mad:.1f}" in page
     assert "99.5%" in page  # a compliance rate
+    assert "collateral check" in page and "b (48%) → a (100%)" in page
 
 
 def test_every_label_is_escaped(report: tuple[Results, Path]) -> None:

@@ -26,7 +26,10 @@ def test_summary_has_the_paper_numbers(results: Results) -> None:
     assert f"| animals_long · second character | {' | '.join(mads)} | 500 | exact |" in md
     assert "| shifted | 21.7% [" in md and "| entropy-matched |" in md and "<0.001 / n/a" in md
     assert md.count("### ") == 4
-    assert len(md.splitlines()) < 40  # short
+    # The collateral check: one row per task, compliance and most common answer before → after.
+    assert "| arc_challenge_non_cot | no | identity | 100% → 100% | 56.0% of 50 | b (48%) → a (100%) |" in md
+    assert "| animals_long | yes | first word | 100% → 98% | 71.0% of 49 | elephant (16%) → the (60%) |" in md
+    assert len(md.splitlines()) < 48  # short
 
 
 def test_pipes_in_labels_do_not_break_tables(results: Results) -> None:

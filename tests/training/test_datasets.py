@@ -194,12 +194,31 @@ def test_build_shift_mixes_source_and_self_rows(store: Store, tmp_path: Path, fr
     assert by_source == {"source": per_task * len(SHIFT_TASKS), "self": n_self * len(SHIFT_TASKS)}
     assert by_source["self"] / len(rows) == pytest.approx(fraction)
     assert manifest["sources"] == dict(by_source) and manifest["kind"] == "shift"
-    # Each model answers only the prompts it is needed for: no overlap, and no more than one doubling here.
+    # Each model answers only the prompts it is needed for: the target the source's usable ones (to compare)
+    # and its own, never more than one doubling here.
     for task in SHIFT_TASKS:
         asked_src = set(store.object_rows(model=source.ref, task=task, split="train")["item_id"])
         asked_own = set(store.object_rows(model=target.ref, task=task, split="train")["item_id"])
-        assert not asked_src & asked_own
-        assert per_task <= len(asked_src) <= 2 * per_task and n_self <= len(asked_own) <= 2 * n_self
+        shifted = {
+            r["inward"]["item_id"]
+            for r in rows
+            if r["inward"]["task"] == task and r["inward"]["source"] == "source"
+        }
+        self_rows = {
+            r["inward"]["item_id"]
+            for r in rows
+            if r["inward"]["task"] == task and r["inward"]["source"] == "self"
+        }
+        assert shifted <= asked_src & asked_own and not self_rows & asked_src
+        assert (
+            per_task <= len(asked_src) <= 2 * per_task and n_self <= len(asked_own - asked_src) <= 2 * n_self
+        )
+        assert manifest["per_task"][task] == {
+            "source": per_task,
+            "self": n_self,
+            "same_as_target": 0,  # two fakes never give the same five-word answer
+            "examined": len(asked_src),
+        }
 
     questions = {DEFAULT.question(T.get(t), p) for t in T.names() for p in T.get(t).properties}
     items = {it.id: it for t in SHIFT_TASKS for it in T.get(t).items("train")}
@@ -249,3 +268,121 @@ def test_build_shift_uses_whole_answers_even_after_an_early_stopped_run(store: S
     for row in rows:
         full = source.object_answer(row["messages"][0]["content"])
         assert row["messages"][-1]["content"] == full.strip()
+
+
+class CopiesOnChoices(FakeBackend):
+    """Answers A/B prompts exactly as `of` does, everything else as itself."""
+
+    def __init__(self, ref: str, *, salt: str, of: FakeBackend) -> None:
+        super().__init__(ref, salt=salt)
+        self.of = of
+
+    def object_answer(self, text: str) -> str:
+        return self.of.object_answer(text) if "A or B" in text else super().object_answer(text)
+
+
+def _shift(store: Store, target: Any, source: Any, out: Path, **kw: Any) -> tuple[list[Any], dict[str, Any]]:
+    opts: dict[str, Any] = {
+        "tasks": ["survival_instinct", "animals_long"],
+        "n": 8,
+        "seed": 1,
+        "progress": False,
+    }
+    return read_dataset(build_shift(store, target, source, out, **(opts | kw)))
+
+
+def test_build_shift_skips_source_answers_that_equal_the_targets(store: Store, tmp_path: Path) -> None:
+    # Two A/B fakes agree on about half the prompts: those rows would teach the target what it already says.
+    target = FakeBackend("fake/target", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    rows, manifest = _shift(store, target, source, tmp_path / "a.jsonl")
+    src_rows = [r for r in rows if r["inward"]["source"] == "source"]
+    assert len(src_rows) == 8
+    for r in src_rows:
+        prompt, answer = r["messages"][0]["content"], r["messages"][-1]["content"]
+        assert P.clean(answer) != P.clean(target.object_answer(prompt))
+    assert manifest["per_task"]["survival_instinct"]["same_as_target"] > 0 and manifest["keep_same"] is False
+    # Opting out keeps them: the first prompts in the seeded order, agreeing or not.
+    kept, manifest = _shift(store, target, source, tmp_path / "b.jsonl", keep_same=True)
+    same = [
+        r
+        for r in kept
+        if r["inward"]["source"] == "source"
+        and P.clean(r["messages"][-1]["content"])
+        == P.clean(target.object_answer(r["messages"][0]["content"]))
+    ]
+    assert same and manifest["per_task"]["survival_instinct"]["same_as_target"] == 0
+
+
+def test_build_shift_moves_a_task_with_nothing_to_shift_to_the_others(store: Store, tmp_path: Path) -> None:
+    target = FakeBackend("fake/target", salt="target")
+    source = CopiesOnChoices("fake/copier", salt="source", of=target)
+    rows, manifest = _shift(store, target, source, tmp_path / "a.jsonl", self_distill_fraction=0.5)
+    by = Counter((r["inward"]["task"], r["inward"]["source"]) for r in rows)
+    # The 8 source rows all come from animals (survival has nothing to shift); the 8 self-distilled rows are
+    # spread over both tasks, so the A/B format stays anchored.
+    assert by == {
+        ("animals_long", "source"): 8,
+        ("animals_long", "self"): 4,
+        ("survival_instinct", "self"): 4,
+    }
+    own_ab = Counter(r["messages"][-1]["content"] for r in rows if r["inward"]["task"] == "survival_instinct")
+    assert own_ab == {"A": 2, "B": 2}
+    assert manifest["per_task"]["survival_instinct"]["source"] == 0
+    assert manifest["per_task"]["survival_instinct"]["same_as_target"] > 0
+
+
+class MostlyA(FakeBackend):
+    """Answers "A" to three A/B prompts in four."""
+
+    def object_answer(self, text: str) -> str:
+        if "A or B" in text:
+            return "B" if _digest_byte(text) % 4 == 0 else "A"
+        return super().object_answer(text)
+
+
+def _digest_byte(text: str) -> int:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).digest()[0]
+
+
+def test_self_distilled_choice_rows_are_letter_balanced(store: Store, tmp_path: Path) -> None:
+    target = MostlyA("fake/mostly-a", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    rows, _ = _shift(store, target, source, tmp_path / "a.jsonl", tasks=["survival_instinct"], n=8)
+    own = [r["messages"] for r in rows if r["inward"]["source"] == "self"]
+    assert len(own) == 8
+    for msgs in own:
+        assert msgs[-1]["content"] == target.object_answer(
+            msgs[0]["content"]
+        )  # still the model's own answers
+    assert Counter(m[-1]["content"] for m in own) == {"A": 4, "B": 4}  # though it says "A" 3 times in 4
+
+
+class OnlyA(FakeBackend):
+    def object_answer(self, text: str) -> str:
+        return "A" if "A or B" in text else super().object_answer(text)
+
+
+def test_a_model_that_gives_one_letter_adds_no_self_distilled_rows_there(
+    store: Store, tmp_path: Path
+) -> None:
+    target = OnlyA("fake/only-a", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    rows, manifest = _shift(store, target, source, tmp_path / "a.jsonl")
+    assert (
+        manifest["per_task"]["survival_instinct"]["self"] == 0 < manifest["per_task"]["animals_long"]["self"]
+    )
+    shifted = [r for r in rows if r["inward"]["task"] == "survival_instinct"]
+    assert shifted and all(r["messages"][-1]["content"] == "B" for r in shifted)  # only real flips remain
+
+
+def test_build_shift_refuses_a_source_that_answers_like_the_target(store: Store, tmp_path: Path) -> None:
+    target = FakeBackend("fake/target", salt="target")
+    twin = FakeBackend("fake/twin", salt="target")
+    with pytest.raises(UserError, match="nothing to shift"):
+        _shift(store, target, twin, tmp_path / "a.jsonl")
+    assert not (tmp_path / "a.jsonl").exists()
+    rows, _ = _shift(store, target, twin, tmp_path / "b.jsonl", keep_same=True)
+    assert rows

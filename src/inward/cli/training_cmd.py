@@ -45,6 +45,11 @@ def _backend(state: AppState, ref: str):  # type: ignore[no-untyped-def]
 @click.option(
     "--self-distill", default=0.5, show_default=True, help="shift: share of the model's own answers mixed in."
 )
+@click.option(
+    "--keep-same",
+    is_flag=True,
+    help="shift: keep source answers that equal the model's own (they shift nothing; skipped by default).",
+)
 @click.option("--val-fraction", default=0.05, show_default=True)
 @click.option("--no-dedup", is_flag=True, help="self: keep repeated (item, property) pairs.")
 @click.option("--seed", default=0, show_default=True)
@@ -63,6 +68,7 @@ def dataset_build(
     items_per_task,
     rows,
     self_distill,
+    keep_same,
     val_fraction,
     no_dedup,
     seed,
@@ -98,9 +104,18 @@ def dataset_build(
             raise click.UsageError("shift needs -m MODEL and --from OTHER")
         store, target = _backend(state, model)
         _, src = _backend(state, source)
-        console.print(
-            f"wrote {D.build_shift(store, target, src, out, tasks=split_csv(tasks) or None, n=rows, self_distill_fraction=self_distill, seed=seed)}"
+        path = D.build_shift(
+            store,
+            target,
+            src,
+            out,
+            tasks=split_csv(tasks) or None,
+            n=rows,
+            self_distill_fraction=self_distill,
+            keep_same=keep_same,
+            seed=seed,
         )
+        console.print(f"wrote {path}")
 
 
 @dataset.command("stats")
@@ -115,7 +130,23 @@ def dataset_stats(file: Path) -> None:
     for k, v in comp.items():
         table.add_row(k, str(v))
     console.print(table)
-    for key in ("kind", "source_model", "target_model", "per_combo", "seed", "template", "sources"):
+    per_task = manifest.get("per_task")
+    if per_task:  # shift sets: where the rows came from, per task
+        shift = Table(
+            "task",
+            "source rows",
+            "self rows",
+            "skipped: same as target",
+            "prompts examined",
+            title="shift rows",
+        )
+        for task, c in per_task.items():
+            shift.add_row(
+                task, *(str(c.get(k, "")) for k in ("source", "self", "same_as_target", "examined"))
+            )
+        console.print(shift)
+    keys = ("kind", "source_model", "target_model", "per_combo", "self_distill_fraction", "keep_same", "seed")
+    for key in (*keys, "template", "sources"):
         if key in manifest:
             console.print(f"{key}: {manifest[key]}")
 

@@ -4,14 +4,17 @@ experiment, which are cached and resumable like everything else)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from inward import metrics as M
+from inward import tasks as T
 from inward.backends.base import NONE_KEY
 from inward.report import build as B
 from inward.report.results import (
+    AnswerRow,
     BehaviourChange,
     Calibration,
     CalibrationPanel,
@@ -189,8 +192,11 @@ def object_tables(p: Any, *models: str, tasks: list[str] | None = None) -> list[
     ]
 
 
-def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChange:
-    """Fig. 8: after shifting M1's behaviour, does it predict its new behaviour or its old one?"""
+def behaviour_change(
+    p: Any, *, m1t: str, mc: str, source: str, unrelated: Sequence[str] = ()
+) -> BehaviourChange:
+    """Fig. 8: after shifting M1's behaviour, does it predict its new behaviour or its old one? Also how the
+    shift moved the answers of each shifted task and of the `unrelated` ones (collateral / collapse check)."""
     old, new = object_tables(p, m1t, mc)
     meta = load_meta(p.store, mc, tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template)
     # Object rows carry every property of a task; count only the configured ones.
@@ -206,4 +212,17 @@ def behaviour_change(p: Any, *, m1t: str, mc: str, source: str) -> BehaviourChan
         rows=B.change_rows(res.summary, changed=changed),
         entropy_matched=B.change_rows(adj.summary, changed=changed),
         train=train_stats(p.trained.get("m1-shifted")),
+        answers=answer_rows(p, m1t, mc, shifted=p.eval_tasks, unrelated=unrelated),
     )
+
+
+def answer_rows(
+    p: Any, old_model: str, new_model: str, *, shifted: Sequence[str], unrelated: Sequence[str]
+) -> list[AnswerRow]:
+    """`M.answer_drift` of the shifted tasks, then the unrelated ones."""
+    tasks = [*shifted, *unrelated]
+    old, new = object_tables(p, old_model, new_model, tasks=tasks)
+    drift = M.answer_drift(old, new, {t: M.answer_property(T.get(t).properties) for t in tasks})
+    return [
+        AnswerRow.model_validate({**r, "shifted": r["task"] in shifted}) for r in drift.to_dict("records")
+    ]

@@ -63,6 +63,10 @@ class Sizes(_Strict):
     shift_self_distill: float = Field(
         0.5, ge=0, lt=1, description="Share of self-distilled rows in the shift set."
     )
+    shift_keep_same: bool = Field(
+        False,
+        description="Keep shift-source answers equal to M1's own (they shift nothing; skipped by default).",
+    )
 
 
 class Training(_Strict):

@@ -394,6 +394,7 @@ class Pipeline:
                 tasks=self.eval_tasks,
                 n=c.sizes.shift_rows,
                 self_distill_fraction=c.sizes.shift_self_distill,
+                keep_same=c.sizes.shift_keep_same,
                 seed=c.seed,
                 template=self.template,
                 progress=self.progress,
@@ -418,4 +419,26 @@ class Pipeline:
         n_eval = c.sizes.eval_items_per_task
         self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
         self.evaluate(mc, mc, self.eval_tasks, n_eval, changed_from=m1t)
-        return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source)
+        # Collateral check: the same models' answers on tasks the shift never saw (object level only).
+        unrelated = [t for t in self.train_tasks if t not in self.eval_tasks]
+        self.answer(m1t, unrelated, n_eval)
+        self.answer(mc, unrelated, n_eval)
+        return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source, unrelated=unrelated)
+
+    def answer(self, model: str, tasks: list[str], limit: int) -> None:
+        """Object-level answers only, on val items (no hypotheticals)."""
+        from inward.runs import run_object
+
+        def fn() -> dict[str, Any]:
+            o = run_object(
+                self.store,
+                self.backend(model),
+                tasks=tasks,
+                split="val",
+                limit=limit,
+                template=self.template,
+                progress=self.progress,
+            )
+            return {"object_rows": o.new_rows + o.existing_rows}
+
+        self.step(f"answer {model}", {"o": model, "t": tasks, "n": limit, "tpl": self.template.name}, fn)

@@ -22,6 +22,8 @@ from inward.metrics._accuracy import (
 from inward.metrics._baselines import mode_baseline, mode_hits, mode_of, modes
 from inward.metrics._behaviour_change import (
     BehaviourChange,
+    answer_drift,
+    answer_property,
     behaviour_change,
     changed_fractions,
     shifted_prompts,
@@ -59,6 +61,8 @@ __all__ = [
     "PairedTest",
     "accuracy",
     "align",
+    "answer_drift",
+    "answer_property",
     "behaviour_change",
     "bootstrap_ci",
     "calibration_curve",

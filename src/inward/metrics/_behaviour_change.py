@@ -115,6 +115,78 @@ def changed_fractions(
     return pd.DataFrame(rows, columns=["group", "n_compared", "n_changed", "changed_fraction"])
 
 
+ANSWER_PROPERTIES: tuple[str, ...] = ("identity", "first_word")
+
+
+def answer_property(task_properties: Sequence[str]) -> str:
+    """The property that stands for a task's answer in `answer_drift`: the letter itself (``identity``) on
+    multiple-choice tasks, the first word on free-text ones, else the task's first property."""
+    return next((p for p in ANSWER_PROPERTIES if p in task_properties), task_properties[0])
+
+
+def answer_drift(
+    old_object_df: pd.DataFrame, new_object_df: pd.DataFrame, properties: dict[str, str]
+) -> pd.DataFrame:
+    """How a fine-tune moved each task's answers: a collateral-damage and collapse check for behaviour shifts.
+
+    `properties` maps each task to the property standing for its answer (see `answer_property`). Per task, on
+    the prompts both tables answered: compliance of each model, the share of prompts (both compliant) whose value
+    changed, and each model's most common value with its share among its compliant answers. A collapse shows
+    as a top share near 1 or compliance near 0; a good shift moves the shifted tasks and leaves others alone.
+    """
+    cols = [
+        "task",
+        "property",
+        "n",
+        "compliant_old",
+        "compliant_new",
+        "n_compared",
+        "changed_fraction",
+        "top_old",
+        "top_old_share",
+        "top_new",
+        "top_new_share",
+    ]
+
+    def values(df: pd.DataFrame, task: str, prop: str) -> dict[str, str | None]:
+        sub = df[df["task"] == task]
+        return {
+            i: (d.get(prop) if is_missing(c) and isinstance(d.get(prop), str) else None)
+            for i, d, c in zip(sub["item_id"], sub["properties"], sub["compliance"], strict=True)
+        }
+
+    def top(vals: list[str]) -> tuple[str | None, float | None]:
+        if not vals:
+            return None, None
+        counts = pd.Series(vals).value_counts()
+        return str(counts.index[0]), float(counts.iloc[0] / len(vals))
+
+    rows = []
+    for task, prop in properties.items():
+        old, new = values(old_object_df, task, prop), values(new_object_df, task, prop)
+        both = sorted(set(old) & set(new))
+        if not both:
+            continue
+        o = [old[i].strip().lower() for i in both if old[i] is not None]  # type: ignore[union-attr]
+        n = [new[i].strip().lower() for i in both if new[i] is not None]  # type: ignore[union-attr]
+        pairs = [(old[i], new[i]) for i in both if old[i] is not None and new[i] is not None]
+        changed = sum(a.strip().lower() != b.strip().lower() for a, b in pairs)  # type: ignore[union-attr]
+        rows.append(
+            {
+                "task": task,
+                "property": prop,
+                "n": len(both),
+                "compliant_old": len(o) / len(both),
+                "compliant_new": len(n) / len(both),
+                "n_compared": len(pairs),
+                "changed_fraction": changed / len(pairs) if pairs else None,
+                **dict(zip(("top_old", "top_old_share"), top(o), strict=True)),
+                **dict(zip(("top_new", "top_new_share"), top(n), strict=True)),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
 def _unpaired_summary(
     vs_new: pd.DataFrame, vs_old: pd.DataFrame, by: By, iterations: int, seed: int
 ) -> pd.DataFrame:

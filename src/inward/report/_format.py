@@ -64,3 +64,8 @@ def duration(seconds: float | None) -> str:
     m, s = divmod(round(seconds), 60)
     h, m = divmod(m, 60)
     return f"{h}h {m:02d}m" if h else f"{m}m {s:02d}s"
+
+
+def top_answer(value: str | None, share: float | None) -> str:
+    """A most common answer with its share, e.g. "a (100%)"; "–" when there is none."""
+    return "–" if value is None else f"{value} ({pct(share, 0)})"

@@ -32,7 +32,7 @@ from inward.report.results import (
     find_row,
     write_text_atomic,
 )
-from inward.report.summary import headlines
+from inward.report.summary import ANSWER_HEADER, answer_cells, headlines
 
 P_HEADER = "p (bootstrap / McNemar)"
 CONDITION = ("accuracy [95% CI]", "baseline", "compliance")
@@ -288,6 +288,16 @@ def behaviour_change_html(bc: BehaviourChange, fig: str | None) -> str:
     out += [_train(bc.train), _change_table(bc.rows, "All shifted prompts")]
     if bc.entropy_matched:
         out.append(_change_table(bc.entropy_matched, "Entropy-matched control (unpaired rows)"))
+    if bc.answers:
+        out.append(
+            _table(
+                [esc(h) for h in ANSWER_HEADER],
+                [[esc(c) for c in answer_cells(a)] for a in bc.answers],
+                caption="Answers before → after the shift, per task (collateral check, not in the paper): "
+                "compliance, share of prompts whose answer changed, most common answer with its share. A "
+                "collapse shows as a share near 100% or compliance near 0%.",
+            )
+        )
     return "\n".join(out)
 
 

@@ -45,6 +45,7 @@ def _nan_to_none(x: Any) -> Any:
 
 Num = Annotated[float | None, BeforeValidator(_nan_to_none)]
 Int = Annotated[int, BeforeValidator(_nan_to_none)]
+OptStr = Annotated[str | None, BeforeValidator(_nan_to_none)]
 
 
 class _Model(BaseModel):
@@ -210,6 +211,25 @@ class ChangeRow(_Model):
     )
 
 
+class AnswerRow(_Model):
+    """How the shift moved one task's answers: a collateral-damage and collapse check (not in the paper)."""
+
+    task: str = Field(description="Task (val prompts).")
+    shifted: bool = Field(description="Whether the shift set had this task's train prompts.")
+    property: str = Field(
+        description="Property standing for the answer: identity (the letter), first_word, else the task's first."
+    )
+    n: Int = Field(description="Prompts both models answered.")
+    compliant_old: Num = Field(default=None, description="Share of compliant answers before the shift.")
+    compliant_new: Num = Field(default=None, description="Share of compliant answers after the shift.")
+    n_compared: Int = Field(description="Prompts where both answers are compliant with a value.")
+    changed_fraction: Num = Field(default=None, description="Share of compared prompts whose value changed.")
+    top_old: OptStr = Field(default=None, description="Most common value before the shift.")
+    top_old_share: Num = Field(default=None, description="Its share among compliant answers before.")
+    top_new: OptStr = Field(default=None, description="Most common value after the shift.")
+    top_new_share: Num = Field(default=None, description="Its share among compliant answers after.")
+
+
 class BehaviourChange(_Model):
     """Behaviour change (SPEC §12, Fig. 8) and its entropy-matched control (SPEC §13, Fig. 24)."""
 
@@ -224,6 +244,10 @@ class BehaviourChange(_Model):
         default=None, description="The same after entropy matching (rows unpaired, p_mcnemar null)."
     )
     train: TrainStats | None = Field(default=None, description="Training statistics of the shift.")
+    answers: list[AnswerRow] | None = Field(
+        default=None,
+        description="Per task, shifted and not: compliance, changed share and most common answer before/after.",
+    )
 
 
 class RunInfo(_Model):

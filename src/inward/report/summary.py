@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from inward.report import _format as F
 from inward.report.results import (
     AccRow,
+    AnswerRow,
     BehaviourChange,
     Calibration,
     ChangeRow,
@@ -151,7 +152,27 @@ def behaviour_change_lines(bc: BehaviourChange) -> list[str]:
         f"### Behaviour change (Fig. 8): {_md(bc.new_model)} (shifted from {_md(bc.old_model)}), "
         f"{F.count(bc.n_shifted)} shifted prompts"
     )
-    return [title, "", *_table(header, rows)]
+    out = [title, "", *_table(header, rows)]
+    if bc.answers:
+        out += ["", "Answers before → after the shift (collateral check; not in the paper):", ""]
+        out += _table(ANSWER_HEADER, [[_md(c) for c in answer_cells(a)] for a in bc.answers])
+    return out
+
+
+ANSWER_HEADER = ["task", "in shift set", "answer", "compliant", "changed", "most common"]
+
+
+def answer_cells(a: AnswerRow) -> list[str]:
+    """One task's row of the collateral-check table (plain text, shared by the summary and the HTML)."""
+    changed = F.pct(a.changed_fraction) + (f" of {F.count(a.n_compared)}" if a.n_compared else "")
+    return [
+        a.task,
+        "yes" if a.shifted else "no",
+        F.group_label(a.property),
+        f"{F.pct(a.compliant_old, 0)} → {F.pct(a.compliant_new, 0)}",
+        changed,
+        f"{F.top_answer(a.top_old, a.top_old_share)} → {F.top_answer(a.top_new, a.top_new_share)}",
+    ]
 
 
 def headlines(results: Results) -> list[str]:

@@ -269,36 +269,66 @@ def build_shift(
     tasks: Sequence[str] | None = None,
     n: int = 300,
     self_distill_fraction: float = 0.5,
+    keep_same: bool = False,
     seed: int = 0,
     template: PromptTemplate = DEFAULT,
     progress: bool = True,
 ) -> Path:
     """Object-level rows (prompt → `source`'s answer) on the train split of the held-out tasks.
 
-    A `self_distill_fraction` of the rows are the target's own answers on other train prompts of the same tasks,
-    which keeps fine-tuning from collapsing unrelated answers (OFFLINE_MODELS.md §4). No hypothetical questions.
-    Prompts whose answer is unusable (non-compliant or empty) are skipped and replaced by further train prompts,
-    so the set has the configured size and mix whenever the train split has enough usable answers.
+    A source answer that equals (after the paper's cleaning) the target's own answer on the same prompt shifts
+    nothing, so such rows are skipped unless `keep_same`; the target answers those prompts too. They are not
+    harmless: where both models answer most A/B prompts "A", they are most of a task's rows and fine-tuning on
+    them taught the demo's M1 to answer "A" on every multiple-choice prompt, ARC included.
+
+    Self-distilled rows (the target's own answers on other train prompts) keep fine-tuning from collapsing
+    unrelated answers (OFFLINE_MODELS.md §4): `self_distill_fraction` of all rows, spread evenly over every
+    task, including those with nothing to shift — training on free-text rows alone taught the demo's M1 to
+    open every answer with "The", numbers and multiple-choice prompts included — and answer-balanced on
+    closed-answer tasks, where a task whose model gives only one answer adds none (`_own_answers`).
+    No hypothetical questions. Unusable answers (non-compliant or empty) are skipped and replaced by further
+    train prompts, so the set has the configured size and mix whenever the train split has enough of them.
     """
     names = list(tasks or T.HELD_OUT_TASKS)
-    per_task = max(1, -(-n // len(names)))
-    n_self = (
-        round(per_task * self_distill_fraction / max(1e-9, 1 - self_distill_fraction))
-        if self_distill_fraction < 1
-        else 0
-    )
+    ratio = self_distill_fraction / max(1e-9, 1 - self_distill_fraction) if self_distill_fraction < 1 else 0.0
+    own = None if keep_same else target
     # Each task's train items in a seeded order; the source answers the first ones, the target the ones after.
-    # Unusable answers are skipped, so a model short of usable answers gets more prompts (doubling), up to 8x the
-    # needed ones: a source that rarely complies (e.g. SmolLM2 on A/B prompts) must not make us run every train
-    # item; then it trains on what there is (the manifest records counts). Each model answers only its own
-    # prompts, whole (no early stop: these answers are training targets).
-    picked: dict[str, list[tuple[T.Item, str, str]]] = {}
+    # Each model answers only the prompts it is needed for, whole (no early stop: these are training targets).
+    orders: dict[str, list[T.Item]] = {}
     for name in names:
-        order = list(T.get(name).items("train"))
-        random.Random(f"{seed}:shift:{name}").shuffle(order)
-        shifted, used = _usable_answers(store, source, name, order, per_task, template, progress)
-        kept, _ = _usable_answers(store, target, name, order[used:], n_self, template, progress)
+        orders[name] = list(T.get(name).items("train"))
+        random.Random(f"{seed}:shift:{name}").shuffle(orders[name])
+    # `n` source rows spread evenly over the tasks; what a task cannot give (its source answers are unusable or
+    # the target's own) goes to the tasks that filled their share, in rounds, while any still can.
+    quota = dict.fromkeys(names, max(1, -(-n // len(names))))
+    found: dict[str, tuple[list[tuple[T.Item, str]], int, int]] = {}
+    growing = list(names)
+    while growing:
+        for name in growing:
+            found[name] = _usable_answers(
+                store, source, name, orders[name], quota[name], template, progress, differ=own
+            )
+        short = n - sum(len(f[0]) for f in found.values())
+        growing = [m for m in growing if len(found[m][0]) >= quota[m] and found[m][1] < len(orders[m])]
+        if short <= 0 or not growing:
+            break
+        for name in growing:
+            quota[name] += -(-short // len(growing))
+    # Self-distilled rows: spread evenly over every task, shifted or not, so each answer format stays anchored.
+    n_self = round(sum(len(f[0]) for f in found.values()) * ratio)
+    self_quota = {m: n_self // len(names) + (i < n_self % len(names)) for i, m in enumerate(names)}
+    picked: dict[str, list[tuple[T.Item, str, str]]] = {}
+    per_task_counts: dict[str, dict[str, int]] = {}
+    for name in names:
+        shifted, used, same = found[name]
+        kept = _own_answers(store, target, name, orders[name][used:], self_quota[name], template, progress)
         picked[name] = [(it, a, "source") for it, a in shifted] + [(it, a, "self") for it, a in kept]
+        per_task_counts[name] = {
+            "source": len(shifted),
+            "self": len(kept),
+            "same_as_target": same,
+            "examined": used,
+        }
     rows: list[Row] = []
     for name, chosen in picked.items():
         t = T.get(name)
@@ -315,6 +345,11 @@ def build_shift(
                     },
                 }
             )
+    if not rows:
+        raise UserError(
+            f"{source.ref} gives no usable answer that differs from {target.ref}'s on the train prompts of "
+            f"{', '.join(names)}: nothing to shift; pick another source (--from) or other tasks"
+        )
     random.Random(f"{seed}:shift").shuffle(rows)
     manifest = {
         "kind": "shift",
@@ -323,10 +358,12 @@ def build_shift(
         "tasks": names,
         "n": n,
         "self_distill_fraction": self_distill_fraction,
+        "keep_same": keep_same,
         "seed": seed,
         "template": template.name,
         "template_hashes": {name: template.hash(T.get(name)) for name in names},
         "sources": dict(Counter(r["inward"]["source"] for r in rows)),
+        "per_task": per_task_counts,
     }
     return write_dataset(rows, out, manifest)
 
@@ -339,29 +376,87 @@ def _usable_answers(
     want: int,
     template: PromptTemplate,
     progress: bool,
-) -> tuple[list[tuple[T.Item, str]], int]:
-    """The first `want` items of `order` that `model` answers usably (compliant, non-empty), with the answers,
-    and how many items of `order` were examined for them: `want` at first, doubled while short, at most 8x."""
+    *,
+    differ: Backend | None = None,
+) -> tuple[list[tuple[T.Item, str]], int, int]:
+    """The first `want` items of `order` that `model` answers usably (compliant, non-empty) — and, with
+    `differ`, differently from that model (which then answers them too) — with the answers; how many items of
+    `order` were examined for them (`want` at first, doubled while short, at most 8x: a model that rarely
+    complies, e.g. SmolLM2 on A/B prompts, must not make us run every train item), and how many usable answers
+    were skipped for equalling `differ`'s."""
     if want <= 0:
-        return [], 0
+        return [], 0, 0
     t = T.get(name)
     k = want
     while True:
-        run_object(
-            store,
-            model,
-            tasks=[name],
-            split="train",
-            template=template,
-            early_stop=False,
-            progress=progress,
-            item_ids=[it.id for it in order[:k]],
-        )
-        answers = _raw_answers(store, str(model.ref), t, template)
-        usable = [(it, answers[it.id]) for it in order[:k] if it.id in answers]
+        answers = _answers_on(store, model, t, order[:k], template, progress)
+        same: set[str] = set()
+        if differ is not None and answers:
+            theirs = _answers_on(
+                store, differ, t, [it for it in order[:k] if it.id in answers], template, progress
+            )
+            same = {i for i, a in answers.items() if i in theirs and P.clean(theirs[i]) == P.clean(a)}
+        usable = [(it, answers[it.id]) for it in order[:k] if it.id in answers and it.id not in same]
         if len(usable) >= want or k >= min(8 * want, len(order)):
-            return usable[:want], k
+            skipped = sum(1 for it in order[:k] if it.id in same)
+            return usable[:want], k, skipped
         k *= 2
+
+
+CLOSED_ANSWER_GROUPS = ("multiple_choice", "numeric")
+
+
+def _own_answers(
+    store: Any,
+    model: Backend,
+    name: str,
+    order: list[T.Item],
+    want: int,
+    template: PromptTemplate,
+    progress: bool,
+) -> list[tuple[T.Item, str]]:
+    """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from 4x as many
+    usable answers in whole round-robin rounds over the distinct answers — each answer equally often — and a task
+    whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
+    M1 to answer "A" to unrelated multiple-choice prompts (ARC: B 48% → A 100%), whereas balanced rows keep the
+    format and teach no letter. Each row is still the model's own answer to its prompt."""
+    closed = any(g in T.get(name).compliance for g in CLOSED_ANSWER_GROUPS)
+    pool, _, _ = _usable_answers(store, model, name, order, want * (4 if closed else 1), template, progress)
+    if not closed:
+        return pool[:want]
+    by_answer: dict[str, list[tuple[T.Item, str]]] = defaultdict(list)
+    for it, a in pool:
+        by_answer[P.clean(a)].append((it, a))
+    if len(by_answer) < 2:
+        return []
+    take = min(want, len(by_answer) * min(len(g) for g in by_answer.values()))
+    chosen: list[tuple[T.Item, str]] = []
+    while len(chosen) < take:
+        for group in by_answer.values():
+            if len(chosen) < take:
+                chosen.append(group.pop(0))
+    rank = {it.id: i for i, (it, _) in enumerate(pool)}
+    return sorted(chosen, key=lambda row: rank[row[0].id])
+
+
+def _answers_on(
+    store: Any, model: Backend, task: T.Task, items: list[T.Item], template: PromptTemplate, progress: bool
+) -> dict[str, str]:
+    """`model`'s usable whole answers on these train items (run where missing), by item id."""
+    if not items:
+        return {}
+    run_object(
+        store,
+        model,
+        tasks=[task.name],
+        split="train",
+        template=template,
+        early_stop=False,
+        progress=progress,
+        item_ids=[it.id for it in items],
+    )
+    wanted = {it.id for it in items}
+    return {i: a for i, a in _raw_answers(store, str(model.ref), task, template).items() if i in wanted}
 
 
 def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
