@@ -146,3 +146,14 @@ def test_pipeline_labels_name_m1_first_when_m1_and_m2_are_the_same_model(tmp_pat
     q = Pipeline(two, tmp_path / "ws2", progress=False)
     assert q.label("local/smollm2-135m") == "M2 (smollm2-135m)"
     assert q.label("local/qwen2.5-0.5b") == "M1 (qwen2.5-0.5b)"
+
+
+def test_collateral_tasks_default_off_and_unknown(tmp_path: Path) -> None:
+    from inward.experiments.demo import PROFILES
+
+    assert ExperimentConfig().collateral_tasks is None  # default: the training tasks that are not held out
+    assert load_config(write(tmp_path, "collateral_tasks: []\n")).collateral_tasks == ()  # check off
+    lines = error_lines(write(tmp_path, "collateral_tasks: [colors_long, telepathy]\n"))
+    assert len(lines) == 1 and "collateral_tasks" in lines[0] and "unknown task 'telepathy'" in lines[0]
+    cpu = ExperimentConfig.model_validate(PROFILES["cpu"])
+    assert cpu.collateral_tasks and not set(cpu.collateral_tasks) & set(cpu.eval_tasks or ())

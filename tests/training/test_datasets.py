@@ -374,6 +374,7 @@ def test_a_model_that_gives_one_letter_adds_no_self_distilled_rows_there(
     assert (
         manifest["per_task"]["survival_instinct"]["self"] == 0 < manifest["per_task"]["animals_long"]["self"]
     )
+    assert manifest["sources"]["self"] == manifest["sources"]["source"]  # the share holds: animals gives more
     shifted = [r for r in rows if r["inward"]["task"] == "survival_instinct"]
     assert shifted and all(r["messages"][-1]["content"] == "B" for r in shifted)  # only real flips remain
 

@@ -104,6 +104,11 @@ class ExperimentConfig(_Strict):
         None, description="Restrict to these properties (default: all)."
     )
     cross_both_directions: bool = Field(False, description="Also train M1 on M2's behaviour and compare.")
+    collateral_tasks: tuple[str, ...] | None = Field(
+        None,
+        description="Tasks outside the shift set on which behaviour change checks for collateral change "
+        "(default: the training tasks that are not held out; [] turns the check off).",
+    )
     sizes: Sizes = Sizes()
     training: TrainingPlan = TrainingPlan()
     calibration: tuple[CalibrationPanel, ...] = (
@@ -118,7 +123,7 @@ class ExperimentConfig(_Strict):
         default_factory=dict, description="Options for the local backend (batch_size, device)."
     )
 
-    @field_validator("train_tasks", "eval_tasks")
+    @field_validator("train_tasks", "eval_tasks", "collateral_tasks")
     @classmethod
     def _tasks(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if v is not None:

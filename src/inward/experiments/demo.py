@@ -75,6 +75,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "calibration_items": 24,
             "shift_rows": 64,
         },
+        # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.
+        "collateral_tasks": ["arc_challenge_non_cot", "wealth_seeking", "colors_long"],
         "calibration": [
             {"task": "animals_long", "property": "second_character"},
             {"task": "survival_instinct", "property": "ethical_stance"},

@@ -420,9 +420,10 @@ class Pipeline:
         self.evaluate(m1t, m1t, self.eval_tasks, n_eval)
         self.evaluate(mc, mc, self.eval_tasks, n_eval, changed_from=m1t)
         # Collateral check: the same models' answers on tasks the shift never saw (object level only).
-        unrelated = [t for t in self.train_tasks if t not in self.eval_tasks]
-        self.answer(m1t, unrelated, n_eval)
-        self.answer(mc, unrelated, n_eval)
+        wanted = self.train_tasks if c.collateral_tasks is None else c.collateral_tasks
+        unrelated = [t for t in wanted if t not in self.eval_tasks]
+        for model in (m1t, mc) if unrelated else ():
+            self.answer(model, unrelated, n_eval)
         return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source, unrelated=unrelated)
 
     def answer(self, model: str, tasks: list[str], limit: int) -> None:

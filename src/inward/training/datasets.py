@@ -15,9 +15,9 @@ import json
 import os
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from inward import properties as P
 from inward import tasks as T
@@ -298,34 +298,29 @@ def build_shift(
     for name in names:
         orders[name] = list(T.get(name).items("train"))
         random.Random(f"{seed}:shift:{name}").shuffle(orders[name])
-    # `n` source rows spread evenly over the tasks; what a task cannot give (its source answers are unusable or
-    # the target's own) goes to the tasks that filled their share, in rounds, while any still can.
-    quota = dict.fromkeys(names, max(1, -(-n // len(names))))
-    found: dict[str, tuple[list[tuple[T.Item, str]], int, int]] = {}
-    growing = list(names)
-    while growing:
-        for name in growing:
-            found[name] = _usable_answers(
-                store, source, name, orders[name], quota[name], template, progress, differ=own
-            )
-        short = n - sum(len(f[0]) for f in found.values())
-        growing = [m for m in growing if len(found[m][0]) >= quota[m] and found[m][1] < len(orders[m])]
-        if short <= 0 or not growing:
-            break
-        for name in growing:
-            quota[name] += -(-short // len(growing))
-    # Self-distilled rows: spread evenly over every task, shifted or not, so each answer format stays anchored.
+    # `n` source rows, then the self-distilled ones, spread evenly over the tasks (see `_fill`); the self rows
+    # go to every task, shifted or not, so each answer format stays anchored.
+    found = _fill(
+        names,
+        n,
+        lambda m, k: _usable_answers(store, source, m, orders[m], k, template, progress, differ=own),
+        exhausted=lambda m, f: f[1] >= len(orders[m]),
+    )
     n_self = round(sum(len(f[0]) for f in found.values()) * ratio)
-    self_quota = {m: n_self // len(names) + (i < n_self % len(names)) for i, m in enumerate(names)}
+    kept = _fill(
+        names,
+        n_self,
+        lambda m, k: (_own_answers(store, target, m, orders[m][found[m][1] :], k, template, progress),),
+    )
     picked: dict[str, list[tuple[T.Item, str, str]]] = {}
     per_task_counts: dict[str, dict[str, int]] = {}
     for name in names:
         shifted, used, same = found[name]
-        kept = _own_answers(store, target, name, orders[name][used:], self_quota[name], template, progress)
-        picked[name] = [(it, a, "source") for it, a in shifted] + [(it, a, "self") for it, a in kept]
+        own_rows = kept[name][0]
+        picked[name] = [(it, a, "source") for it, a in shifted] + [(it, a, "self") for it, a in own_rows]
         per_task_counts[name] = {
             "source": len(shifted),
-            "self": len(kept),
+            "self": len(own_rows),
             "same_as_target": same,
             "examined": used,
         }
@@ -366,6 +361,33 @@ def build_shift(
         "per_task": per_task_counts,
     }
     return write_dataset(rows, out, manifest)
+
+
+F = TypeVar("F", bound=tuple[Any, ...])
+
+
+def _fill(
+    names: list[str],
+    total: int,
+    get: Callable[[str, int], F],
+    exhausted: Callable[[str, F], bool] = lambda name, found: False,
+) -> dict[str, F]:
+    """Per task, `get(task, quota)` (whose first element is the rows found) with quotas spread evenly to sum to
+    `total`. What a task cannot give goes to the tasks that filled their quota and are not `exhausted`, in
+    rounds, while any still can; so the total is met whenever the tasks together have enough."""
+    quota = {m: total // len(names) + (i < total % len(names)) for i, m in enumerate(names)}
+    got: dict[str, F] = {}
+    growing = list(names)
+    while growing:
+        for m in growing:
+            got[m] = get(m, quota[m])
+        short = total - sum(len(g[0]) for g in got.values())
+        growing = [m for m in growing if len(got[m][0]) >= quota[m] and not exhausted(m, got[m])]
+        if short <= 0 or not growing:
+            break
+        for m in growing:
+            quota[m] += -(-short // len(growing))
+    return got
 
 
 def _usable_answers(
