@@ -72,7 +72,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "train_items_per_task": 24,
             "per_combo": 14,
             "eval_items_per_task": 25,
-            "calibration_items": 24,
+            "calibration_items": 16,
             "shift_rows": 64,
         },
         # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.

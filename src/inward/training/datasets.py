@@ -437,13 +437,13 @@ def _own_answers(
     template: PromptTemplate,
     progress: bool,
 ) -> list[tuple[T.Item, str]]:
-    """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from 4x as many
+    """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from twice as many
     usable answers in whole round-robin rounds over the distinct answers — each answer equally often — and a task
     whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
     M1 to answer "A" to unrelated multiple-choice prompts (ARC: B 48% → A 100%), whereas balanced rows keep the
     format and teach no letter. Each row is still the model's own answer to its prompt."""
     closed = any(g in T.get(name).compliance for g in CLOSED_ANSWER_GROUPS)
-    pool, _, _ = _usable_answers(store, model, name, order, want * (4 if closed else 1), template, progress)
+    pool, _, _ = _usable_answers(store, model, name, order, want * (2 if closed else 1), template, progress)
     if not closed:
         return pool[:want]
     by_answer: dict[str, list[tuple[T.Item, str]]] = defaultdict(list)
