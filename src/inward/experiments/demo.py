@@ -66,8 +66,9 @@ PROFILES: dict[str, dict[str, Any]] = {
             "among_b_or_d",
             "ethical_stance",
         ],
-        # Measured on 2 cores from a fresh clone: 25 min 37 s (40 eval items, 18 pairs per combination and 30
-        # calibration prompts over 4 panels took 51 min, 12 of them in a since-fixed shift-dataset builder).
+        # Measured on 2 cores from a fresh clone: 28 min 3 s (with 24 calibration prompts per panel: 32 min, after
+        # the shift builder's flip search and the collateral check were added; 40 eval items, 18 pairs per
+        # combination and 30 calibration prompts over 4 panels took 51 min).
         "sizes": {
             "train_items_per_task": 24,
             "per_combo": 14,
@@ -92,7 +93,9 @@ PROFILES: dict[str, dict[str, Any]] = {
             "eval_items_per_task": 1000,
             "calibration_items": 500,
             "shift_rows": 1000,
+            # The paper's recipe: every source answer, no self-distilled rows (SPEC §12).
             "shift_self_distill": 0.0,
+            "shift_keep_same": True,
         },
         "training": {
             "m1": {"lr": 1e-4, "batch_size": 16},
