@@ -208,18 +208,10 @@ class Pipeline:
         With `changed_from` (a model already evaluated on the same items), hypotheticals are asked only where
         `object_model`'s property value differs from that model's: the prompts the behaviour-change analysis
         scores (SPEC §12). The others would cost most of the step and enter no number."""
-        from inward.runs import run_meta, run_object
+        from inward.runs import run_meta
 
         def fn() -> dict[str, Any]:
-            o = run_object(
-                self.store,
-                self.backend(object_model),
-                tasks=tasks,
-                split="val",
-                limit=limit,
-                template=self.template,
-                progress=self.progress,
-            )
+            o = self._objects(object_model, tasks, limit)
             only = None if changed_from is None else self.changed_keys(changed_from, object_model, tasks)
             m = run_meta(
                 self.store,
@@ -426,20 +418,25 @@ class Pipeline:
             self.answer(model, unrelated, n_eval)
         return analyses.behaviour_change(self, m1t=m1t, mc=mc, source=source, unrelated=unrelated)
 
-    def answer(self, model: str, tasks: list[str], limit: int) -> None:
-        """Object-level answers only, on val items (no hypotheticals)."""
+    def _objects(self, model: str, tasks: list[str], limit: int) -> Any:
+        """`model`'s object-level answers on the first `limit` val items of each task (stored, reused)."""
         from inward.runs import run_object
 
+        return run_object(
+            self.store,
+            self.backend(model),
+            tasks=tasks,
+            split="val",
+            limit=limit,
+            template=self.template,
+            progress=self.progress,
+        )
+
+    def answer(self, model: str, tasks: list[str], limit: int) -> None:
+        """Object-level answers only, on val items (no hypotheticals)."""
+
         def fn() -> dict[str, Any]:
-            o = run_object(
-                self.store,
-                self.backend(model),
-                tasks=tasks,
-                split="val",
-                limit=limit,
-                template=self.template,
-                progress=self.progress,
-            )
+            o = self._objects(model, tasks, limit)
             return {"object_rows": o.new_rows + o.existing_rows}
 
         self.step(f"answer {model}", {"o": model, "t": tasks, "n": limit, "tpl": self.template.name}, fn)
