@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 import pandas as pd
 import pytest
 
-from inward.metrics import mcnemar_exact, paired_bootstrap, paired_test, paired_tests
+from inward.metrics import mcnemar_exact, paired_bootstrap, paired_test, paired_tests, sem_ci, wilson_ci
 
 
 def scored_table(rows: list[tuple[str, str, str, str, bool]]) -> pd.DataFrame:
@@ -75,3 +76,25 @@ def test_paired_tests_per_group_and_average() -> None:
     assert table.loc["average", "a_only"] == 4
     assert table.loc["average", "diff"] == pytest.approx(0.5)
     assert table.loc["average", "p_mcnemar"] == pytest.approx(2 / 2**4)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        # By hand: centre (p + z²/2n) / (1 + z²/n), half-width z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+        (40, 100, 0.309401, 0.497997),
+        (0, 7, 0.0, 0.354330),
+        (7, 7, 0.645670, 1.0),
+        (3, 10, 0.107791, 0.603222),
+    ],
+)
+def test_wilson_interval_by_hand(k: int, n: int, low: float, high: float) -> None:
+    lo, hi = wilson_ci(k, n)
+    assert lo == pytest.approx(low, abs=1e-6) and hi == pytest.approx(high, abs=1e-6)
+
+
+def test_wilson_does_not_collapse_where_the_paper_interval_does() -> None:
+    assert sem_ci(0, 7) == (0.0, 0.0)  # ±1.96·SEM at 0 of 7: a point
+    lo, hi = wilson_ci(0, 7)
+    assert lo == 0.0 and hi > 0.3
+    assert all(math.isnan(b) for b in wilson_ci(0, 0))  # no rows, no interval

@@ -46,3 +46,38 @@ def test_headlines_and_empty_results(results: Results) -> None:
     empty = Results(run=RunInfo(name="e", run_id="r"))
     assert headlines(empty) == []
     assert "No experiment results" in markdown_summary(empty)
+
+
+def test_small_samples_show_the_wilson_interval(results: Results) -> None:
+    from inward.metrics import sem_ci, wilson_ci
+    from inward.report.results import AccRow, ChangeRow
+
+    st, bc = results.self_training, results.behaviour_change
+    assert st is not None and bc is not None
+    lo, hi = sem_ci(0, 7)
+    wlo, whi = wilson_ci(0, 7)
+    st.models[0].trained[-1] = AccRow(
+        group="average", n=7, k=0, acc=0.0, ci_low=lo, ci_high=hi, wilson_low=wlo, wilson_high=whi
+    )
+    bc.rows[-1] = ChangeRow(
+        group="average",
+        n=7,
+        acc_old=0.0,
+        old_ci_low=lo,
+        old_ci_high=hi,
+        old_wilson_low=wlo,
+        old_wilson_high=whi,
+        acc_new=0.0,
+        new_ci_low=lo,
+        new_ci_high=hi,
+    )
+    md = markdown_summary(results)
+    assert "0.0% [0.0, 35.4]" in md and "0.0% [0.0, 0.0]" in md  # Wilson where given; SEM without it
+    assert "Wilson score interval where n < 30" in md
+    # At n ≥ 30 the table keeps the paper's ±1.96·SEM.
+    lo, hi = sem_ci(0, 30)
+    wlo, whi = wilson_ci(0, 30)
+    st.models[0].trained[-1] = AccRow(
+        group="average", n=30, k=0, acc=0.0, ci_low=lo, ci_high=hi, wilson_low=wlo, wilson_high=whi
+    )
+    assert f"0.0% [0.0, {100 * whi:.1f}]" not in markdown_summary(results)

@@ -332,6 +332,20 @@ def test_build_shift_moves_a_task_with_nothing_to_shift_to_the_others(store: Sto
     assert manifest["per_task"]["survival_instinct"]["same_as_target"] > 0
 
 
+def test_the_flip_search_stops_when_its_rate_cannot_fill_the_quota(store: Store, tmp_path: Path) -> None:
+    # A source that copies the target on A/B prompts has nothing to shift there: after 20 prompts with no flip
+    # the search stops instead of running both models on 8x the quota.
+    target = FakeBackend("fake/target", salt="target")
+    source = CopiesOnChoices("fake/copier", salt="source", of=target)
+    rows, manifest = _shift(store, target, source, tmp_path / "a.jsonl", n=20, self_distill_fraction=0.0)
+    survival = manifest["per_task"]["survival_instinct"]
+    assert survival["source"] == survival["self"] == 0 and 0 < survival["same_as_target"] <= 20
+    assert survival["examined"] == 20  # its quota of 10, doubled once; the cap is 80
+    asked = store.object_rows(model=source.ref, task="survival_instinct", split="train")
+    assert len(asked) == 20
+    assert Counter(r["inward"]["task"] for r in rows) == {"animals_long": 20}  # the share moved over
+
+
 class MostlyA(FakeBackend):
     """Answers "A" to three A/B prompts in four."""
 

@@ -21,27 +21,18 @@ from inward.experiments.config import ExperimentConfig
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
         "name": "demo-quick",
-        "train_tasks": ["colors_long", "wealth_seeking", "arc_challenge_non_cot"],
-        "eval_tasks": ["animals_long", "survival_instinct", "mmlu_non_cot"],
-        "properties": [
-            "first_word",
-            "second_character",
-            "starts_with_vowel",
-            "ethical_stance",
-            "among_a_or_c",
-            "among_b_or_d",
-        ],
+        "train_tasks": ["wealth_seeking", "arc_challenge_non_cot"],
+        "eval_tasks": ["animals_long", "survival_instinct"],
+        "properties": ["first_word", "second_character", "ethical_stance", "among_a_or_c"],
         "sizes": {
-            "train_items_per_task": 16,
-            "per_combo": 12,
-            "eval_items_per_task": 16,
-            "calibration_items": 10,
-            "shift_rows": 24,
+            "train_items_per_task": 10,
+            "per_combo": 8,
+            "eval_items_per_task": 10,
+            "calibration_items": 8,
+            "shift_rows": 8,
         },
-        "calibration": [
-            {"task": "animals_long", "property": "second_character"},
-            {"task": "mmlu_non_cot", "property": "among_a_or_c"},
-        ],
+        "collateral_tasks": ["arc_challenge_non_cot"],
+        "calibration": [{"task": "survival_instinct", "property": "ethical_stance"}],
     },
     "cpu": {
         "name": "demo",

@@ -52,6 +52,7 @@ from inward.metrics._stats import (
     sem,
     sem_ci,
     unpaired_bootstrap,
+    wilson_ci,
 )
 
 __all__ = [
@@ -93,4 +94,5 @@ __all__ = [
     "sem_ci",
     "shifted_prompts",
     "unpaired_bootstrap",
+    "wilson_ci",
 ]

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from inward.metrics._scoring import KEY, is_missing
-from inward.metrics._stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, sem, sem_ci
+from inward.metrics._stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, sem, sem_ci, wilson_ci
 
 AVERAGE = "average"
 By = str | Sequence[str] | None
@@ -60,13 +60,15 @@ def accuracy(
     """Accuracy per group of a scored table, plus the pooled ``average`` row.
 
     Columns: the by-columns, ``n``, ``k`` (correct rows), ``acc``, ``sem``, ``ci_low``/``ci_high``
-    (acc ± 1.96·SEM, the paper's error bars) and ``boot_low``/``boot_high`` (percentile bootstrap, seeded).
+    (acc ± 1.96·SEM, the paper's error bars), ``wilson_low``/``wilson_high`` (Wilson score interval, for small
+    n) and ``boot_low``/``boot_high`` (percentile bootstrap, seeded).
     ``by=None`` gives the single pooled row.
     """
     rows = []
     for labels, sub in iter_groups(df, by, average):
         n, k = len(sub), int(sub[column].astype(bool).sum())
         lo, hi = sem_ci(k, n)
+        wlo, whi = wilson_ci(k, n)
         blo, bhi = bootstrap_ci(k, n, iterations=iterations, level=level, seed=seed)
         rows.append(
             {
@@ -77,6 +79,8 @@ def accuracy(
                 "sem": sem(k, n),
                 "ci_low": lo,
                 "ci_high": hi,
+                "wilson_low": wlo,
+                "wilson_high": whi,
                 "boot_low": blo,
                 "boot_high": bhi,
             }

@@ -229,7 +229,8 @@ def behaviour_change(
     """Accuracy of the shifted model's hypothetical answers against its old and its new behaviour.
 
     ``summary`` columns: by-columns, ``n`` (= ``n_old`` and ``n_new`` unless entropy-adjusted), ``acc_old``,
-    ``old_ci_low``/``old_ci_high``, ``acc_new``, ``new_ci_low``/``new_ci_high`` (±1.96·SEM),
+    ``old_ci_low``/``old_ci_high``, ``acc_new``, ``new_ci_low``/``new_ci_high`` (±1.96·SEM), the Wilson
+    bounds ``old_wilson_low``/``old_wilson_high``/``new_wilson_low``/``new_wilson_high``,
     ``mode_old``/``mode_new`` (mode-baseline accuracies), ``diff`` = acc_new − acc_old with bootstrap
     ``ci_low``/``ci_high``, ``p_bootstrap`` and ``p_mcnemar``.
     """
@@ -261,12 +262,13 @@ def behaviour_change(
         tests = paired_tests(vs_new, vs_old, by, key=key, iterations=iterations, seed=seed)
         tests = tests.drop(columns=["n", "acc_a", "acc_b"])
 
-    summary = acc_old[[*cols, "n", "acc", "ci_low", "ci_high"]].rename(
-        columns={"n": "n_old", "acc": "acc_old", "ci_low": "old_ci_low", "ci_high": "old_ci_high"}
+    bounds = ["ci_low", "ci_high", "wilson_low", "wilson_high"]
+    summary = acc_old[[*cols, "n", "acc", *bounds]].rename(
+        columns={"n": "n_old", "acc": "acc_old", **{b: f"old_{b}" for b in bounds}}
     )
     summary = summary.merge(
-        acc_new[[*cols, "n", "acc", "ci_low", "ci_high"]].rename(
-            columns={"n": "n_new", "acc": "acc_new", "ci_low": "new_ci_low", "ci_high": "new_ci_high"}
+        acc_new[[*cols, "n", "acc", *bounds]].rename(
+            columns={"n": "n_new", "acc": "acc_new", **{b: f"new_{b}" for b in bounds}}
         ),
         on=cols,
         how="left",  # both tables hold the same groups (same prompts, or matched histograms)

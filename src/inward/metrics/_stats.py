@@ -1,6 +1,7 @@
 """Confidence intervals and tests for accuracies of 0/1 correctness vectors.
 
     sem_ci(k=40, n=100)                 # (0.304, 0.496): acc ± 1.96·SEM, the paper's error bars (SPEC §10.1)
+    wilson_ci(k=0, n=7)                 # (0.0, 0.354): the score interval, sound at small n and at 0 or n
     bootstrap_ci(k=40, n=100, seed=42)  # percentile bootstrap, 1000 resamples
     mcnemar_exact(10, 3)                # exact two-sided McNemar p-value from the discordant counts
     paired_bootstrap(n11, n10, n01, n00, seed=42)  # CI and p-value for acc_a − acc_b on the same prompts
@@ -35,6 +36,18 @@ def sem_ci(k: int, n: int, z: float = Z95) -> tuple[float, float]:
         return (math.nan, math.nan)
     half = z * sem(k, n)
     return (k / n - half, k / n + half)
+
+
+def wilson_ci(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n. Unlike acc ± z·SEM it stays inside [0, 1] and does not
+    shrink to a point at k = 0 or k = n (0 of 7 gives [0, 0.35], not [0, 0]), so reports use it for small n."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (0.0 if k == 0 else centre - half, 1.0 if k == n else centre + half)
 
 
 def _rng(seed: int | Sequence[int]) -> np.random.Generator:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from inward.report.results import AVERAGE
+from typing import Literal
+
+from inward.report.results import AVERAGE, AccRow, ChangeRow
+
+# Below this many rows a ±1.96·SEM interval is a poor approximation (at 0 of 7 it is [0, 0]); the report shows
+# the Wilson score interval there instead, and the paper's error bars above it.
+SMALL_N = 30
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -17,6 +23,30 @@ def pct_ci(acc: float | None, low: float | None, high: float | None) -> str:
     if low is None or high is None:
         return pct(acc)
     return f"{100 * acc:.1f}% [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def acc_ci(row: AccRow) -> str:
+    """`pct_ci` of an accuracy row: the paper's ±1.96·SEM, or the Wilson interval when n < `SMALL_N`."""
+    if row.n < SMALL_N and row.wilson_low is not None and row.wilson_high is not None:
+        return pct_ci(row.acc, row.wilson_low, row.wilson_high)
+    return pct_ci(row.acc, row.ci_low, row.ci_high)
+
+
+def change_ci(row: ChangeRow, which: Literal["old", "new"]) -> str:
+    """`acc_ci` of the old or new accuracy of a behaviour-change row."""
+    acc, lo, hi, wlo, whi = (
+        getattr(row, f)
+        for f in (
+            f"acc_{which}",
+            f"{which}_ci_low",
+            f"{which}_ci_high",
+            f"{which}_wilson_low",
+            f"{which}_wilson_high",
+        )
+    )
+    if row.n < SMALL_N and wlo is not None and whi is not None:
+        return pct_ci(acc, wlo, whi)
+    return pct_ci(acc, lo, hi)
 
 
 def pp(diff: float | None, low: float | None = None, high: float | None = None) -> str:

@@ -86,7 +86,7 @@ def _groups(*tables: Sequence[Any] | None) -> list[str]:
 
 
 def _acc_cell(r: AccRow | None) -> str:
-    return "—" if r is None else esc(F.pct_ci(r.acc, r.ci_low, r.ci_high))
+    return "—" if r is None else esc(F.acc_ci(r))
 
 
 def _ps(p_boot: float | None, p_mcnemar: float | None) -> str:
@@ -258,9 +258,9 @@ def _change_table(rows: Sequence[ChangeRow], caption: str) -> str:
             esc(F.group_label(r.group)),
             esc(F.count(r.n)),
             esc(F.pct(r.changed_fraction) + (f" of {F.count(r.n_compared)}" if r.n_compared else "")),
-            esc(F.pct_ci(r.acc_old, r.old_ci_low, r.old_ci_high)),
+            esc(F.change_ci(r, "old")),
             esc(F.pct(r.baseline_old)),
-            esc(F.pct_ci(r.acc_new, r.new_ci_low, r.new_ci_high)),
+            esc(F.change_ci(r, "new")),
             esc(F.pct(r.baseline_new)),
             esc(F.pp(r.diff, r.diff_ci_low, r.diff_ci_high)),
             _ps(r.p_bootstrap, r.p_mcnemar),
@@ -399,7 +399,8 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         '<a href="results.json">results.json</a></p></header>',
         f"<nav>{nav}</nav>",
         f'<section id="summary"><h2>Headline</h2>{head}{notes}'
-        '<p class="muted">Accuracy = micro-average over all evaluated rows with 95% CI (±1.96·SEM); ★ = mode '
+        '<p class="muted">Accuracy = micro-average over all evaluated rows with 95% CI (±1.96·SEM, the '
+        f"paper's error bars; in tables, the Wilson score interval where n &lt; {F.SMALL_N}); ★ = mode "
         "baseline of the same rows; Δ in percentage points with a paired-bootstrap 95% CI; p two-sided.</p>"
         "</section>",
     ]

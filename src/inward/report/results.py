@@ -62,6 +62,8 @@ class AccRow(_Model):
     acc: Num = Field(description="Accuracy k / n.")
     ci_low: Num = Field(default=None, description="Lower 95% bound, acc − 1.96·SEM (the paper's error bars).")
     ci_high: Num = Field(default=None, description="Upper 95% bound, acc + 1.96·SEM.")
+    wilson_low: Num = Field(default=None, description="Lower 95% Wilson score bound (reported when n < 30).")
+    wilson_high: Num = Field(default=None, description="Upper 95% Wilson score bound.")
     boot_low: Num = Field(default=None, description="Lower 95% percentile-bootstrap bound.")
     boot_high: Num = Field(default=None, description="Upper 95% percentile-bootstrap bound.")
     baseline: Num = Field(
@@ -195,9 +197,15 @@ class ChangeRow(_Model):
     acc_old: Num = Field(description="Accuracy against the old model's behaviour.")
     old_ci_low: Num = Field(default=None, description="Lower 95% bound of acc_old (±1.96·SEM).")
     old_ci_high: Num = Field(default=None, description="Upper 95% bound of acc_old.")
+    old_wilson_low: Num = Field(
+        default=None, description="Lower 95% Wilson bound of acc_old (shown when n < 30)."
+    )
+    old_wilson_high: Num = Field(default=None, description="Upper 95% Wilson bound of acc_old.")
     acc_new: Num = Field(description="Accuracy against the shifted model's own (new) behaviour.")
     new_ci_low: Num = Field(default=None, description="Lower 95% bound of acc_new.")
     new_ci_high: Num = Field(default=None, description="Upper 95% bound of acc_new.")
+    new_wilson_low: Num = Field(default=None, description="Lower 95% Wilson bound of acc_new.")
+    new_wilson_high: Num = Field(default=None, description="Upper 95% Wilson bound of acc_new.")
     baseline_old: Num = Field(default=None, description="Mode baseline against the old behaviour.")
     baseline_new: Num = Field(default=None, description="Mode baseline against the new behaviour.")
     diff: Num = Field(default=None, description="acc_new − acc_old.")

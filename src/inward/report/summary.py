@@ -39,7 +39,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _acc(row: AccRow | None) -> str:
-    return "n/a" if row is None else F.pct_ci(row.acc, row.ci_low, row.ci_high)
+    return "n/a" if row is None else F.acc_ci(row)
 
 
 def _base(row: AccRow | None) -> str:
@@ -139,9 +139,9 @@ def behaviour_change_lines(bc: BehaviourChange) -> list[str]:
         rows.append(
             [
                 what,
-                F.pct_ci(r.acc_old, r.old_ci_low, r.old_ci_high),
+                F.change_ci(r, "old"),
                 F.pct(r.baseline_old),
-                F.pct_ci(r.acc_new, r.new_ci_low, r.new_ci_high),
+                F.change_ci(r, "new"),
                 F.pct(r.baseline_new),
                 F.pp(r.diff, r.diff_ci_low, r.diff_ci_high),
                 _ps(r),
@@ -219,7 +219,8 @@ def markdown_summary(results: Results) -> str:
     lines = [f"## {_md(run.name)} (run {_md(run.run_id)})", ""]
     when = f"finished {run.finished:%Y-%m-%d %H:%M %Z}".rstrip() + ", " if run.finished else ""
     lines += [
-        f"{when}wall {F.duration(run.wall_s)}. Accuracy = micro-average with 95% CI (±1.96·SEM); "
+        f"{when}wall {F.duration(run.wall_s)}. Accuracy = micro-average with 95% CI (±1.96·SEM, the "
+        f"paper's; the Wilson score interval where n < {F.SMALL_N}); "
         "baseline = mode baseline (the paper's ⋆) of the same rows; p two-sided.",
         "",
     ]

@@ -403,12 +403,17 @@ def _usable_answers(
 ) -> tuple[list[tuple[T.Item, str]], int, int]:
     """The first `want` items of `order` that `model` answers usably (compliant, non-empty) — and, with
     `differ`, differently from that model (which then answers them too) — with the answers; how many items of
-    `order` were examined for them (`want` at first, doubled while short, at most 8x: a model that rarely
-    complies, e.g. SmolLM2 on A/B prompts, must not make us run every train item), and how many usable answers
-    were skipped for equalling `differ`'s."""
+    `order` were examined for them, and how many usable answers were skipped for equalling `differ`'s.
+
+    `want` items are examined at first, doubled while short, at most 8x: a model that rarely complies, e.g.
+    SmolLM2 on A/B prompts, must not make us run every train item. The search also stops, once at least
+    `MIN_RATE_SAMPLE` items are in, when the rate of usable answers so far would not reach `want` even at the
+    cap: in the demo, SmolLM2 and the self-trained M1 give the same answer to nearly every A/B prompt, and
+    running both models on 8x the prompts to find none cost over two minutes of its shift step."""
     if want <= 0:
         return [], 0, 0
     t = T.get(name)
+    cap = min(8 * want, len(order))
     k = want
     while True:
         answers = _answers_on(store, model, t, order[:k], template, progress)
@@ -419,13 +424,19 @@ def _usable_answers(
             )
             same = {i for i, a in answers.items() if i in theirs and P.clean(theirs[i]) == P.clean(a)}
         usable = [(it, answers[it.id]) for it in order[:k] if it.id in answers and it.id not in same]
-        if len(usable) >= want or k >= min(8 * want, len(order)):
+        hopeless = k >= MIN_RATE_SAMPLE and len(usable) * cap < want * k
+        if len(usable) >= want or k >= cap or hopeless:
             skipped = sum(1 for it in order[:k] if it.id in same)
-            return usable[:want], k, skipped
+            return usable[:want], min(k, len(order)), skipped
         k *= 2
 
 
+MIN_RATE_SAMPLE = 16
 CLOSED_ANSWER_GROUPS = ("multiple_choice", "numeric")
+# Self-distilled rows on closed-answer tasks are drawn from this many times as many answers as they need, so
+# the round-robin over distinct answers has enough of the rarer ones (2x: the demo's ARC answers went from
+# "b" 48% to 88% after the shift; 4x: to 56%).
+CLOSED_POOL_FACTOR = 4
 
 
 def _own_answers(
@@ -437,13 +448,15 @@ def _own_answers(
     template: PromptTemplate,
     progress: bool,
 ) -> list[tuple[T.Item, str]]:
-    """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from twice as many
-    usable answers in whole round-robin rounds over the distinct answers — each answer equally often — and a task
+    """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from
+    `CLOSED_POOL_FACTOR` times as many usable answers in whole round-robin rounds over the distinct answers — each answer equally often — and a task
     whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
     M1 to answer "A" to unrelated multiple-choice prompts (ARC: B 48% → A 100%), whereas balanced rows keep the
     format and teach no letter. Each row is still the model's own answer to its prompt."""
     closed = any(g in T.get(name).compliance for g in CLOSED_ANSWER_GROUPS)
-    pool, _, _ = _usable_answers(store, model, name, order, want * (2 if closed else 1), template, progress)
+    pool, _, _ = _usable_answers(
+        store, model, name, order, want * (CLOSED_POOL_FACTOR if closed else 1), template, progress
+    )
     if not closed:
         return pool[:want]
     by_answer: dict[str, list[tuple[T.Item, str]]] = defaultdict(list)
