@@ -56,8 +56,8 @@ def with_timings(results: Any, timings: dict[str, Any]) -> Any:
         results.run.wall_s = timings["wall_s"]
         if timings.get("calls", 1) > 1:
             results.run.notes.append(
-                f"Interrupted and resumed: the wall time is the sum over {timings['calls']} calls "
-                "(a killed call counts up to its last finished step)."
+                f"Run in {timings['calls']} calls (resumed after an interruption, or run again): the wall time "
+                "is the sum over them (a killed call counts up to its last finished step)."
             )
     return results
 
