@@ -64,7 +64,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "sizes": {
             "train_items_per_task": 24,
             "per_combo": 14,
-            "eval_items_per_task": 25,
+            "eval_items_per_task": 22,
             "calibration_items": 16,
             "shift_rows": 64,
         },

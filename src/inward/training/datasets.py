@@ -449,7 +449,8 @@ def _own_answers(
     progress: bool,
 ) -> list[tuple[T.Item, str]]:
     """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from
-    `CLOSED_POOL_FACTOR` times as many usable answers in whole round-robin rounds over the distinct answers — each answer equally often — and a task
+    `CLOSED_POOL_FACTOR` times as many usable answers in whole round-robin rounds over the distinct answers — each answer equally often; the rarest answers
+    are left out where that gives more rows (A 30, B 4, C 2 gives A and B 4 each, not A, B, C 2 each) — and a task
     whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
     M1 to answer "A" to unrelated multiple-choice prompts (ARC: B 48% → A 100%), whereas balanced rows keep the
     format and teach no letter. Each row is still the model's own answer to its prompt."""
@@ -464,10 +465,15 @@ def _own_answers(
         by_answer[P.clean(a)].append((it, a))
     if len(by_answer) < 2:
         return []
-    take = min(want, len(by_answer) * min(len(g) for g in by_answer.values()))
+    # The j most common answers, j ≥ 2, that give the most rows in equal shares: an answer the model gives
+    # twice in 36 must not cap its favourite's rows at two.
+    groups = sorted(by_answer.values(), key=len, reverse=True)
+    j = max(range(2, len(groups) + 1), key=lambda m: (m * len(groups[m - 1]), m))
+    groups = groups[:j]
+    take = min(want, j * len(groups[-1]))
     chosen: list[tuple[T.Item, str]] = []
     while len(chosen) < take:
-        for group in by_answer.values():
+        for group in groups:
             if len(chosen) < take:
                 chosen.append(group.pop(0))
     rank = {it.id: i for i, (it, _) in enumerate(pool)}
