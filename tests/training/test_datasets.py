@@ -374,6 +374,27 @@ def test_self_distilled_choice_rows_are_letter_balanced(store: Store, tmp_path: 
     assert Counter(m[-1]["content"] for m in own) == {"A": 4, "B": 4}  # though it says "A" 3 times in 4
 
 
+class MostlyAThenB(FakeBackend):
+    """Answers four-letter prompts A 70%, B 20%, C 10% of the time."""
+
+    def object_answer(self, text: str) -> str:
+        if "(A, B, C or D)" in text:
+            b = _digest_byte(text) % 10
+            return "A" if b < 7 else "B" if b < 9 else "C"
+        return super().object_answer(text)
+
+
+def test_a_rare_answer_does_not_cap_the_self_distilled_rows(store: Store, tmp_path: Path) -> None:
+    # From a pool of 32 answers (4x the 8 wanted) about 22 A, 6 B, 3 C: A and B in equal shares give 8 rows,
+    # where A, B and C in equal shares would give at most 3 each.
+    target = MostlyAThenB("fake/mostly-a-then-b", salt="target")
+    source = FakeBackend("fake/source", salt="source")
+    rows, _ = _shift(store, target, source, tmp_path / "a.jsonl", tasks=["mmlu_non_cot"], n=8)
+    own = [r["messages"] for r in rows if r["inward"]["source"] == "self"]
+    assert Counter(m[-1]["content"] for m in own) == {"A": 4, "B": 4}
+    assert all(m[-1]["content"] == target.object_answer(m[0]["content"]) for m in own)
+
+
 class OnlyA(FakeBackend):
     def object_answer(self, text: str) -> str:
         return "A" if "A or B" in text else super().object_answer(text)
