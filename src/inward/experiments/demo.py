@@ -1,6 +1,6 @@
 """`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
 
-    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (26 minutes measured on 2 cores)
+    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (26 min 56 s measured on 2 cores)
     inward demo --quick    # a first look at tiny sizes, a smoke run (measured 4 min 29 s on 2 cores)
     inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
 
@@ -58,9 +58,9 @@ PROFILES: dict[str, dict[str, Any]] = {
             "among_b_or_d",
             "ethical_stance",
         ],
-        # Measured on 2 cores from a fresh clone: 28 min 3 s (with 24 calibration prompts per panel: 32 min, after
-        # the shift builder's flip search and the collateral check were added; 40 eval items, 18 pairs per
-        # combination and 30 calibration prompts over 4 panels took 51 min).
+        # Measured on 2 cores from a fresh clone: 26 min 56 s (25 val items per task took 29 min 52 s; 24
+        # calibration prompts per panel 32 min; 40 eval items, 18 pairs per combination and 30 calibration
+        # prompts over 4 panels 51 min).
         "sizes": {
             "train_items_per_task": 24,
             "per_combo": 14,
