@@ -27,25 +27,22 @@ def pct_ci(acc: float | None, low: float | None, high: float | None) -> str:
 
 def acc_ci(row: AccRow) -> str:
     """`pct_ci` of an accuracy row: the paper's ±1.96·SEM, or the Wilson interval when n < `SMALL_N`."""
-    if row.n < SMALL_N and row.wilson_low is not None and row.wilson_high is not None:
-        return pct_ci(row.acc, row.wilson_low, row.wilson_high)
-    return pct_ci(row.acc, row.ci_low, row.ci_high)
+    return _ci(row.n, row.acc, (row.ci_low, row.ci_high), (row.wilson_low, row.wilson_high))
 
 
 def change_ci(row: ChangeRow, which: Literal["old", "new"]) -> str:
     """`acc_ci` of the old or new accuracy of a behaviour-change row."""
-    acc, lo, hi, wlo, whi = (
-        getattr(row, f)
-        for f in (
-            f"acc_{which}",
-            f"{which}_ci_low",
-            f"{which}_ci_high",
-            f"{which}_wilson_low",
-            f"{which}_wilson_high",
-        )
-    )
-    if row.n < SMALL_N and wlo is not None and whi is not None:
-        return pct_ci(acc, wlo, whi)
+    b = [getattr(row, f"{which}_{f}") for f in ("ci_low", "ci_high", "wilson_low", "wilson_high")]
+    return _ci(row.n, getattr(row, f"acc_{which}"), (b[0], b[1]), (b[2], b[3]))
+
+
+def _ci(
+    n: int,
+    acc: float | None,
+    sem: tuple[float | None, float | None],
+    wilson: tuple[float | None, float | None],
+) -> str:
+    lo, hi = wilson if n < SMALL_N and None not in wilson else sem
     return pct_ci(acc, lo, hi)
 
 

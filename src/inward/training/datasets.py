@@ -434,8 +434,8 @@ def _usable_answers(
 MIN_RATE_SAMPLE = 16
 CLOSED_ANSWER_GROUPS = ("multiple_choice", "numeric")
 # Self-distilled rows on closed-answer tasks are drawn from this many times as many answers as they need, so
-# the round-robin over distinct answers has enough of the rarer ones (2x: the demo's ARC answers went from
-# "b" 48% to 88% after the shift; 4x: to 56%).
+# the round-robin over distinct answers has enough of the rarer ones. In the demo, 4 MMLU rows (2x, rarest
+# answer capping all) let the shift move ARC from "b" 48% to 88%; 13 (4x, the rule below) changed 8% of ARC.
 CLOSED_POOL_FACTOR = 4
 
 
@@ -449,9 +449,9 @@ def _own_answers(
     progress: bool,
 ) -> list[tuple[T.Item, str]]:
     """Up to `want` self-distilled rows. On closed-answer tasks (letters, digits) they are drawn from
-    `CLOSED_POOL_FACTOR` times as many usable answers in whole round-robin rounds over the distinct answers — each answer equally often; the rarest answers
-    are left out where that gives more rows (A 30, B 4, C 2 gives A and B 4 each, not A, B, C 2 each) — and a task
-    whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
+    `CLOSED_POOL_FACTOR` times as many usable answers in whole round-robin rounds over the distinct answers —
+    each answer equally often; the rarest answers are left out where that gives more rows (A 30, B 4, C 2 gives
+    A and B 4 each, not A, B, C 2 each) — and a task whose model gives only one answer adds none: rows that teach the model's favourite letter taught the demo's
     M1 to answer "A" to unrelated multiple-choice prompts (ARC: B 48% → A 100%), whereas balanced rows keep the
     format and teach no letter. Each row is still the model's own answer to its prompt."""
     closed = any(g in T.get(name).compliance for g in CLOSED_ANSWER_GROUPS)
