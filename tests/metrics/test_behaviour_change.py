@@ -124,3 +124,23 @@ def test_answer_drift_shows_a_collapse_and_leaves_a_stable_task_alone() -> None:
         3,
         0.0,
     )
+
+
+def test_entropy_adjustment_pools_the_two_option_properties_like_the_paper() -> None:
+    # Every value changes. a_or_c: old true×3 false×1 → new false×3 true×1; b_or_d the other way round.
+    ac_old = ["true", "true", "true", "false"]
+    bd_old = ["false", "false", "false", "true"]
+    flip = {"true": "false", "false": "true"}
+    rows_old, rows_new, meta = [], [], []
+    for prop, olds in (("among_a_or_c", ac_old), ("among_b_or_d", bd_old)):
+        for i, o in zip("1234", olds, strict=True):
+            rows_old.append(("mmlu_non_cot", i, prop, o, None))
+            rows_new.append(("mmlu_non_cot", i, prop, flip[o], None))
+            meta.append(("mmlu_non_cot", i, prop, flip[o], None))
+    old, new = pd.DataFrame(rows_old, columns=COLS), pd.DataFrame(rows_new, columns=COLS)
+    meta_df = pd.DataFrame(meta, columns=["task", "item_id", "property", "answer", "compliance"])
+    s = behaviour_change(old, new, meta_df, adjust_entropy=True).summary.set_index("group")
+    # among_options pooled: old true×4 false×4, new the same → all 8 rows kept in both conditions
+    # (matching each property alone would keep 1 true + 1 false of each: 4).
+    assert s.loc["among_options", ["n_old", "n_new"]].tolist() == [8, 8]
+    assert s.loc["among_options", ["acc_old", "acc_new"]].tolist() == [0.0, 1.0]

@@ -76,3 +76,57 @@ def test_random_tables_get_identical_histograms_entropy_and_mode_baseline() -> N
     other1, _ = entropy_match(c1, c2, seed=6)
     assert histograms(other1) == histograms(m1)
     assert set(other1["item_id"]) != set(m1["item_id"])  # the seed picks which rows
+
+
+def among(values: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """One mmlu table: (item, property) → value; both option properties report as among_options."""
+    return pd.DataFrame(
+        [("mmlu", i, p, "among_options", v) for (i, p), v in values.items()],
+        columns=["task", "item_id", "property", "group", "object_value"],
+    )
+
+
+AC, BD = "among_a_or_c", "among_b_or_d"
+# a_or_c: condition 1 true×3 false×1, condition 2 true×1 false×3; b_or_d the other way round.
+C1 = among(
+    {
+        **{(i, AC): v for i, v in zip("1234", ["true", "true", "true", "false"], strict=True)},
+        **{(i, BD): v for i, v in zip("1234", ["false", "false", "false", "true"], strict=True)},
+    }
+)
+C2 = among(
+    {
+        **{(i, AC): v for i, v in zip("1234", ["false", "false", "false", "true"], strict=True)},
+        **{(i, BD): v for i, v in zip("1234", ["true", "true", "true", "false"], strict=True)},
+    }
+)
+
+
+def test_matching_is_per_task_and_reporting_group_like_the_paper() -> None:
+    # Pooled as among_options: both conditions hold true×4 false×4, so all 8 rows of each are kept.
+    m1, m2 = entropy_match(C1, C2)
+    assert len(m1) == len(m2) == 8
+    assert Counter(m1["object_value"]) == Counter(m2["object_value"]) == Counter({"true": 4, "false": 4})
+    # One item's two properties sit in the same group; rows stay unique by (task, item_id, property).
+    assert not m1.duplicated(["task", "item_id", "property"]).any()
+    assert set(m1.loc[m1["item_id"] == "1", "property"]) == {AC, BD}
+    # Per property (the old grouping): a_or_c keeps min(3,1) true + min(1,3) false = 2, b_or_d 2 → 4 rows.
+    p1, p2 = entropy_match(C1, C2, by=("task", "property"))
+    assert len(p1) == len(p2) == 4
+    assert histograms(p1) == histograms(p2)
+
+
+def test_group_comes_from_the_property_when_the_table_has_none() -> None:
+    m1, m2 = entropy_match(C1.drop(columns="group"), C2.drop(columns="group"))
+    assert len(m1) == len(m2) == 8
+    assert "group" not in m1.columns
+
+
+def test_values_are_matched_after_lower_strip() -> None:
+    c1 = cond({"p1": "Cat", "p2": "dog"})
+    c2 = cond({"p1": "cat ", "p2": "cat"})
+    m1, m2 = entropy_match(c1, c2)
+    # cat: 1 in c1, 2 in c2 → one row each; dog has no partner. Raw strings would match nothing.
+    assert m1["object_value"].tolist() == ["Cat"]
+    assert len(m2) == 1
+    assert entropy_table(c2)[["entropy", "n_values"]].values.tolist() == [[0.0, 1]]

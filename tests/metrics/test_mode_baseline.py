@@ -57,3 +57,26 @@ def test_paper_quirk_recomputes_the_mode_over_each_reported_group() -> None:
     # first_word pooled over both tasks: cat 2 of 6; average pooled over everything: a 3 of 9.
     assert base.loc["first_word", "acc"] == pytest.approx(2 / 6)
     assert base.loc["average", "acc"] == pytest.approx(3 / 9)
+
+
+def test_values_are_counted_as_scoring_compares_them() -> None:
+    # Scoring compares lower-cased, stripped values, so "Cat", "cat" and "cat " are one value.
+    values = ["Cat", "cat", "cat ", "dog", "dog"]
+    df = pd.DataFrame(
+        {
+            "task": "animals",
+            "item_id": [str(i) for i in range(5)],
+            "property": "first_word",
+            "group": "first_word",
+            "object_value": values,
+        }
+    )
+    # Raw strings: dog (2) beats Cat, cat, "cat " (1 each) → 2 of 5. Normalised: cat (3) → 3 of 5.
+    assert mode_of(values) == ("cat", 3)
+    m = modes(df)
+    assert m[["mode", "count", "n"]].values.tolist() == [["cat", 3, 5]]
+    base = mode_baseline(df).set_index("group")
+    assert base.loc["first_word", ["n", "k"]].tolist() == [5, 3]
+    assert base.loc["first_word", "acc"] == pytest.approx(3 / 5)
+    pooled = mode_baseline(df, recompute_per_group=True).set_index("group")
+    assert pooled.loc["average", "k"] == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inward.errors import UserError
-from inward.properties import answer_matches, compliance, get, normalize_answer
+from inward.properties import answer_matches, clean, compliance, get, normalize_answer
 
 # raw answer, groups, the rule expected to fire first (None = compliant)
 CASES: list[tuple[str, list[str], str | None]] = [
@@ -81,11 +81,18 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("no", ["yes_no"], None),
     ("maybe", ["yes_no"], "yes_no"),
     ("7", ["numeric"], None),
-    ("12.", ["numeric"], None),
+    (" 42\n", ["numeric"], None),  # surrounding whitespace is trimmed
     ("٣", ["numeric"], None),
     ("seven", ["numeric"], "numeric"),
     ("1 2", ["numeric"], "numeric"),
+    ("1e3", ["numeric"], "numeric"),
     ("½", ["numeric"], "numeric"),  # numeric but not a decimal number
+    # Digits only once punctuation is dropped: the paper's isnumeric() on the raw answer rejects these.
+    ("4.2", ["numeric"], "numeric:not_plain_integer"),
+    ("-3", ["numeric"], "numeric:not_plain_integer"),
+    ("4,000", ["numeric"], "numeric:not_plain_integer"),
+    ("12.", ["numeric"], "numeric:not_plain_integer"),
+    ("+5", ["numeric"], "numeric:not_plain_integer"),
     ("B", ["multiple_choice"], None),
     ("(C)", ["multiple_choice"], None),
     ("AB", ["multiple_choice"], "multiple_choice"),
@@ -97,6 +104,8 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("B", ["default", "multiple_choice"], None),
     ("3", ["default", "single_word", "numeric"], None),
     ("three", ["default", "single_word", "numeric"], "numeric"),
+    ("4.2", ["default", "single_word", "numeric"], "numeric:not_plain_integer"),
+    ("1e3", ["default", "single_word", "numeric"], "numeric"),
 ]
 
 
@@ -171,3 +180,39 @@ def test_normalize_answer_and_matching() -> None:
     assert not answer_matches("", None)
     # A value that is a space (after the paper's "assistant" strip) compares as the empty string.
     assert answer_matches("", " ")
+
+
+NUMBER_ANSWERS = [
+    ("42", None),
+    ("4.2", "numeric:not_plain_integer"),
+    ("-3", "numeric:not_plain_integer"),
+    ("4,000", "numeric:not_plain_integer"),
+    ("1e3", "numeric"),
+    ("12 is even", "single_word"),
+]
+
+
+@pytest.mark.parametrize(("raw", "rule"), NUMBER_ANSWERS)
+def test_numbers_task_answers_must_be_plain_integers(raw: str, rule: str | None) -> None:
+    from inward import tasks
+
+    groups = tasks.get("numbers").compliance
+    assert compliance.check_object(raw, groups) == rule
+
+
+def test_numeric_rule_is_what_excludes_answers_the_is_even_property_would_misread() -> None:
+    # Extraction sees the punctuation-free text: "4.2" reads as 42 and "-3" as 3. Only compliance stops them.
+    is_even = get("is_even")
+    assert (is_even.value("4.2"), is_even.value("-3"), is_even.value("4,000")) == ("even", "odd", "even")
+    assert is_even.value("1e3") is None
+
+
+@pytest.mark.parametrize("raw", [a for a, _ in NUMBER_ANSWERS] + ["7.", "1 2", "3-"])
+def test_an_early_stopped_prefix_gets_the_same_numeric_verdict(raw: str) -> None:
+    # Object-level generation stops once the property is determined; the numeric verdict of that prefix
+    # must be the verdict of the whole answer.
+    is_even = get("is_even")
+    full = bool(compliance.failed_rules(raw, ["numeric"]))
+    for n in range(1, len(raw) + 1):
+        if is_even.determined(clean(raw[:n]), finished=False):
+            assert bool(compliance.failed_rules(raw[:n], ["numeric"])) == full, raw[:n]

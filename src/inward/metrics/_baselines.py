@@ -6,8 +6,9 @@
 The mode is taken over the evaluated rows themselves (the test distribution, an oracle baseline, as in the
 paper). A row "scores" under the baseline when its object value equals the mode of its mode group; the
 reported accuracy of a group is the mean of that indicator over the group's rows, so "average" weights
-every row once. Ties between equally frequent values are broken by the smallest value in string order, so
-results never depend on row order.
+every row once. Values are counted and compared as scoring compares them (`normalise_value`: lower+strip),
+so "Cat" and "cat" are one value. Ties between equally frequent values are broken by the smallest value in
+string order, so results never depend on row order.
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from inward.metrics._accuracy import By, by_columns, iter_groups
+from inward.metrics._scoring import normalise_value
 from inward.metrics._stats import sem_ci
 
 MODE_BY: tuple[str, ...] = ("task", "property")
 
 
+def _normalised(values: pd.Series) -> pd.Series:
+    return values.astype(str).map(normalise_value)
+
+
 def mode_of(values: Iterable[str]) -> tuple[str | None, int]:
-    """(most common value, its count); ties → smallest value; (None, 0) when empty."""
-    counts = Counter(values)
+    """(most common normalised value, its count); ties → smallest value; (None, 0) when empty."""
+    counts = Counter(normalise_value(v) for v in values)
     if not counts:
         return (None, 0)
     value, count = min(counts.items(), key=lambda vc: (-vc[1], vc[0]))
@@ -34,7 +40,8 @@ def mode_of(values: Iterable[str]) -> tuple[str | None, int]:
 
 
 def modes(df: pd.DataFrame, by: Sequence[str] = MODE_BY, *, value_col: str = "object_value") -> pd.DataFrame:
-    """The mode per group: columns by-columns, ``mode``, ``count``, ``n``, ``share`` (= count / n)."""
+    """The mode per group: columns by-columns, ``mode`` (normalised), ``count``, ``n``, ``share``
+    (= count / n)."""
     rows = []
     for labels, sub in df.groupby(list(by), sort=True, dropna=False):
         values = labels if isinstance(labels, tuple) else (labels,)
@@ -50,10 +57,10 @@ def mode_hits(df: pd.DataFrame, mode_by: By = MODE_BY, *, value_col: str = "obje
     cols = by_columns(mode_by)
     if not cols:
         mode, _ = mode_of(df[value_col].astype(str))
-        return pd.Series(df[value_col].astype(str) == mode, index=df.index, name="mode_hit")
+        return pd.Series(_normalised(df[value_col]) == mode, index=df.index, name="mode_hit")
     table = modes(df, cols, value_col=value_col)[[*cols, "mode"]]
     merged = df[cols].merge(table, on=cols, how="left")
-    hits = df[value_col].astype(str).to_numpy() == merged["mode"].to_numpy()
+    hits = _normalised(df[value_col]).to_numpy() == merged["mode"].to_numpy()
     return pd.Series(hits, index=df.index, name="mode_hit")
 
 

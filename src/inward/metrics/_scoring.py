@@ -60,8 +60,9 @@ def is_missing(x: Any) -> bool:
     return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
 
 
-def _clean(x: str) -> str:
-    # SPEC §10.1: both sides get lower+strip on top of the §6.1 cleaning before comparison.
+def normalise_value(x: str) -> str:
+    """A value or answer as it is compared: lower+strip on top of the §6.1 cleaning (SPEC §10.1). Every
+    comparison of values in `inward.metrics` (scoring, the mode baseline, entropy matching) goes through it."""
     return x.strip().lower()
 
 
@@ -72,7 +73,10 @@ def score_rows(df: pd.DataFrame) -> pd.Series:
     """
     comp = df["meta_compliance"] if "meta_compliance" in df.columns else pd.Series(None, index=df.index)
     out = [
-        isinstance(m, str) and isinstance(o, str) and is_missing(c) and _clean(m) == _clean(o)
+        isinstance(m, str)
+        and isinstance(o, str)
+        and is_missing(c)
+        and normalise_value(m) == normalise_value(o)
         for m, o, c in zip(df["meta_answer"], df["object_value"], comp, strict=True)
     ]
     return pd.Series(out, index=df.index, dtype=bool, name="correct")

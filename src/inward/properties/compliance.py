@@ -16,8 +16,15 @@ Differences from the paper's code, on purpose: its rules compared punctuation-fr
 contain punctuation (`"i can't"`, `"n/a"`, `"*"`), so those never fired; ours use punctuation-free forms. It
 trimmed before dropping punctuation ("A ." failed the single-character rule); we trim after as well. Its
 single-word rule counted words of the raw text and let the empty answer pass; ours counts cleaned words and
-requires exactly one. Its numeric rule used `isnumeric()` on the raw text; ours needs decimal digits, the
-answers the is-even property can read. Punctuation-only answers are flagged as `default:punctuation_only`.
+requires exactly one. Punctuation-only answers are flagged as `default:punctuation_only`.
+
+The numeric rule follows the paper's `isnumeric()` check on the answer *with* its punctuation: a compliant
+answer to a numbers task is a plain non-negative integer, nothing but decimal digits once surrounding
+whitespace is trimmed. Two rules report why not: `numeric` when even the punctuation-free text is not a
+number ("seven", "1e3", "1 2"), and `numeric:not_plain_integer` when only punctuation made it one ("4.2",
+"-3", "4,000", "12.", "+5"). Without the second, dropping punctuation would read "4.2" as 42 (even) and "-3"
+as 3. Unlike `isnumeric()` we require decimal digits ("½" and "²" are not numbers the is-even property can
+read), and we trim whitespace first (" 42\n" is 42).
 """
 
 from __future__ import annotations
@@ -112,7 +119,14 @@ FORMAT_RULES: dict[str, tuple[Rule, ...]] = {
     "true_false": (("true_false", lambda raw, cleaned: cleaned not in ("true", "false")),),
     "even_odd": (("even_odd", lambda raw, cleaned: cleaned not in ("even", "odd")),),
     "yes_no": (("yes_no", lambda raw, cleaned: cleaned not in ("yes", "no")),),
-    "numeric": (("numeric", lambda raw, cleaned: not cleaned.isdecimal()),),
+    "numeric": (
+        ("numeric", lambda raw, cleaned: not cleaned.isdecimal()),
+        # The digits survive only because punctuation was dropped: a sign, a decimal point, a separator.
+        (
+            "numeric:not_plain_integer",
+            lambda raw, cleaned: cleaned.isdecimal() and not raw.strip().isdecimal(),
+        ),
+    ),
     "multiple_choice": (("multiple_choice", lambda raw, cleaned: cleaned not in _LETTERS),),
 }
 
