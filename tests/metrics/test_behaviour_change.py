@@ -144,3 +144,25 @@ def test_entropy_adjustment_pools_the_two_option_properties_like_the_paper() -> 
     # (matching each property alone would keep 1 true + 1 false of each: 4).
     assert s.loc["among_options", ["n_old", "n_new"]].tolist() == [8, 8]
     assert s.loc["among_options", ["acc_old", "acc_new"]].tolist() == [0.0, 1.0]
+
+
+def test_paper_code_rules_reproduce_the_figure_script() -> None:
+    import dataclasses
+
+    from inward.metrics import DEFAULT_RULES, PAPER_CODE_RULES
+
+    drop = dataclasses.replace(DEFAULT_RULES, change_drop_noncompliant_meta=True)
+    pooled = dataclasses.replace(DEFAULT_RULES, change_mode_pooled=True)
+    s = behaviour_change(*tables(), rules=drop).summary.set_index("group")
+    # p6's non-compliant "sorry" dropped: first_word 3 rows, old right on p2, new on p1 and p4.
+    assert s.loc["first_word", ["n", "acc_old", "acc_new"]].tolist() == [3, 1 / 3, 2 / 3]
+    s = behaviour_change(*tables(), rules=pooled).summary.set_index("group")
+    assert s.loc["average", ["mode_old", "mode_new"]].tolist() == [
+        3 / 8,
+        3 / 8,
+    ]  # as recompute_mode_per_group
+    s = behaviour_change(*tables(), rules=PAPER_CODE_RULES).summary.set_index("group")
+    # Both: 7 rows. Old values cat cat bird true true false true → pooled mode true (3) → 3/7; new
+    # dog dog fish false false true false → false (3) → 3/7. Default (per task, property, 8 rows): 0.75.
+    assert s.loc["average", ["n", "mode_old", "mode_new"]].tolist() == [7, 3 / 7, 3 / 7]
+    assert s.loc["average", ["acc_old", "acc_new"]].tolist() == [2 / 7, 5 / 7]

@@ -8,6 +8,10 @@ M.paired_tests(self_scored, cross_scored)           # self vs cross on the same 
 M.calibration_mad(M.calibration_points(obj_dists, meta_dists))
 a, b = M.entropy_match(before, after)               # mode-collapse control
 M.behaviour_change(m1_objects, mc_objects, mc_meta).summary
+
+Every function that scores takes ``rules=`` (keyword-only, default `DEFAULT_RULES`); ``rules=PAPER_CODE_RULES``
+(or ``rules_for(paper_code=True)``) reproduces the official code's handling where inward's default differs.
+docs/paper-code.md tabulates the differences and why the default is the better science.
 """
 
 from inward.metrics._accuracy import (
@@ -19,7 +23,7 @@ from inward.metrics._accuracy import (
     paired_test,
     paired_tests,
 )
-from inward.metrics._baselines import mode_baseline, mode_hits, mode_of, modes
+from inward.metrics._baselines import mode_baseline, mode_hits, mode_of, mode_source, modes
 from inward.metrics._behaviour_change import (
     BehaviourChange,
     answer_drift,
@@ -35,14 +39,23 @@ from inward.metrics._calibration import (
     calibration_points,
     empirical_distribution,
 )
-from inward.metrics._entropy import entropy, entropy_match, entropy_table
+from inward.metrics._entropy import MATCH_BY, PROPERTY_BY, entropy, entropy_match, entropy_table
+from inward.metrics._rules import (
+    DEFAULT_RULES,
+    PAPER_CODE_RULES,
+    UNDEFINED_VALUE,
+    ScoringRules,
+    rules_for,
+)
 from inward.metrics._scoring import (
     KEY,
     compliant_object_rows,
     intersect,
     join_object_meta,
+    normalise_value,
     object_long,
     reporting_group,
+    scorable_object_rows,
     score_rows,
 )
 from inward.metrics._stats import (
@@ -57,9 +70,15 @@ from inward.metrics._stats import (
 
 __all__ = [
     "AVERAGE",
+    "DEFAULT_RULES",
     "KEY",
+    "MATCH_BY",
+    "PAPER_CODE_RULES",
+    "PROPERTY_BY",
+    "UNDEFINED_VALUE",
     "BehaviourChange",
     "PairedTest",
+    "ScoringRules",
     "accuracy",
     "align",
     "answer_drift",
@@ -83,12 +102,16 @@ __all__ = [
     "mode_baseline",
     "mode_hits",
     "mode_of",
+    "mode_source",
     "modes",
+    "normalise_value",
     "object_long",
     "paired_bootstrap",
     "paired_test",
     "paired_tests",
     "reporting_group",
+    "rules_for",
+    "scorable_object_rows",
     "score_rows",
     "sem",
     "sem_ci",

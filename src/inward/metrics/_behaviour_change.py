@@ -10,16 +10,22 @@ model MC's object table on the same prompts, and MC's hypothetical answers. Only
 changed between M1 and MC, both compliant, are kept ("only_shifted"). For binary properties the two accuracies
 then sum to 100% when every hypothetical answer is compliant.
 
-Choices, and how they relate to the paper's code:
+Choices, and how they relate to the paper's code (``rules=PAPER_CODE_RULES`` sets both switches; see
+docs/paper-code.md):
 
 * Non-compliant hypothetical answers count as incorrect (the paper's stated rule, §6.3). The paper's figure
-  script dropped them instead; ``exclude_noncompliant_meta=True`` reproduces that.
-* The mode baseline uses the per-(task, property) mode, like every other baseline here (§10.2). The paper's
-  plotting code recomputed the mode over each plotted group as a whole (for the average bar: one mode across
-  all tasks and properties pooled), which understates the baseline; ``recompute_mode_per_group=True``
-  reproduces it.
-* ``adjust_entropy=True`` applies `entropy_match` (§13, Fig. 24) with the old behaviour as condition 1. The
-  two conditions then keep different prompts, so the test is an unpaired bootstrap and ``p_mcnemar`` is NaN.
+  script dropped them instead; ``exclude_noncompliant_meta=True`` or ``rules.change_drop_noncompliant_meta``
+  reproduces that.
+* The mode baseline uses the per-(task, property) mode, like every other baseline here (§10.2), over the
+  evaluated rows. The paper's plotting code recomputed the mode over each plotted group as a whole (for the
+  average bar: one mode across all tasks and properties pooled), which understates the baseline;
+  ``recompute_mode_per_group=True`` or ``rules.change_mode_pooled`` reproduces it.
+  (``rules.mode_over_all_object_rows`` does not apply here: the figure script overwrote that mode.)
+* ``adjust_entropy=True`` applies `entropy_match` (§13, Fig. 24) with the old behaviour as condition 1, per
+  (task, reporting group) like the paper. The two conditions then keep different prompts, so the test is an
+  unpaired bootstrap and ``p_mcnemar`` is NaN.
+* Object rows: only compliant answers with a value, in both modes (the figure script loaded with
+  ``exclude_noncompliant=True`` and an undefined value was marked non-compliant).
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ from inward.metrics._accuracy import (
     paired_tests,
 )
 from inward.metrics._baselines import mode_baseline
-from inward.metrics._entropy import entropy_match
+from inward.metrics._entropy import MATCH_BY, entropy_match
+from inward.metrics._rules import DEFAULT_RULES, ScoringRules
 from inward.metrics._scoring import (
     EXCLUDED_PROPERTIES,
     KEY,
@@ -225,6 +232,7 @@ def behaviour_change(
     adjust_entropy: bool = False,
     iterations: int = 1000,
     seed: int = 42,
+    rules: ScoringRules = DEFAULT_RULES,
 ) -> BehaviourChange:
     """Accuracy of the shifted model's hypothetical answers against its old and its new behaviour.
 
@@ -236,6 +244,8 @@ def behaviour_change(
     """
     shifted = shifted_prompts(old_object_df, new_object_df, key=key)
     meta = new_meta_df
+    exclude_noncompliant_meta = exclude_noncompliant_meta or rules.change_drop_noncompliant_meta
+    recompute_mode_per_group = recompute_mode_per_group or rules.change_mode_pooled
     if exclude_noncompliant_meta:
         m = meta.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
         comp = m["meta_compliance"] if "meta_compliance" in m.columns else pd.Series(None, index=m.index)
@@ -244,10 +254,10 @@ def behaviour_change(
         ]
     old_obj = shifted[[*key, "old_value"]].rename(columns={"old_value": "value"})
     new_obj = shifted[[*key, "new_value"]].rename(columns={"new_value": "value"})
-    vs_old = join_object_meta(old_obj, meta, key=key)
-    vs_new = join_object_meta(new_obj, meta, key=key)
+    vs_old = join_object_meta(old_obj, meta, key=key, rules=rules)
+    vs_new = join_object_meta(new_obj, meta, key=key, rules=rules)
     if adjust_entropy:
-        vs_old, vs_new = entropy_match(vs_old, vs_new, key=key, seed=seed)
+        vs_old, vs_new = entropy_match(vs_old, vs_new, MATCH_BY, key=key, seed=seed)
 
     cols = by_columns(by)
     if not cols:

@@ -11,6 +11,10 @@ A distribution is a mapping value → probability, from exact enumeration or fro
 (`empirical_distribution`); objects with a ``probs`` attribute (``inward.backends.Distribution``) work too.
 For the object side, sampled responses must first be turned into property values, so responses sharing a value
 pool their mass ("bat"/"cat" → "a" for the 2nd character). Values are compared after lower/strip.
+
+Object values tied in probability are ranked by value (string order), so the top-k never depends on the order
+in which answers were sampled; ``rules=PAPER_CODE_RULES`` ranks ties by first appearance in the mapping, as
+the official script's stable sort did (docs/paper-code.md).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from inward.metrics._rules import DEFAULT_RULES, ScoringRules
 from inward.metrics._scoring import is_missing
 
 POINT_COLUMNS = ("key", "value", "rank", "object_prob", "meta_prob")
@@ -58,20 +63,28 @@ def calibration_points(
     *,
     top_k: int = 3,
     normalise: bool = False,
+    rules: ScoringRules = DEFAULT_RULES,
 ) -> pd.DataFrame:
     """One point per prompt and top-k object-level value: (object_prob, meta_prob, rank 1..k).
 
     Only keys in both mappings are used. A prompt contributes fewer than k points when fewer values have
     positive object-level probability; the hypothetical probability of a value it never produced is 0.
-    Ties in object probability are ranked by value (string order) so points are deterministic.
+    Ties in object probability are ranked by value (string order) so points are deterministic; under
+    ``rules.calibration_ties_first_seen`` by first appearance in the object mapping (values that merge after
+    lower/strip take the place of the first of them).
     """
+    first_seen = rules.calibration_ties_first_seen
     rows = []
     for key, odist in object_dists.items():
         if key not in meta_dists:
             continue
         obj = _probs(odist, normalise)
         meta = _probs(meta_dists[key], normalise)
-        ranked = sorted(((v, p) for v, p in obj.items() if p > 0), key=lambda vp: (-vp[1], vp[0]))
+        positive = [(v, p) for v, p in obj.items() if p > 0]
+        if first_seen:  # a stable sort keeps insertion order among equal probabilities
+            ranked = sorted(positive, key=lambda vp: -vp[1])
+        else:
+            ranked = sorted(positive, key=lambda vp: (-vp[1], vp[0]))
         for rank, (value, p) in enumerate(ranked[:top_k], start=1):
             rows.append((key, value, rank, p, meta.get(value, 0.0)))
     return pd.DataFrame(rows, columns=list(POINT_COLUMNS))

@@ -23,6 +23,10 @@ correct``. ``group`` is the reporting group (SPEC §4.1 renames: every ``is_eith
 Rules (SPEC §6.3, §10.1): object rows that are non-compliant or have no value are dropped (the prompt is
 excluded); a non-compliant or missing hypothetical answer counts as incorrect; ``identity`` is never reported.
 The join is an inner join: a prompt without a hypothetical answer row is not evaluated.
+
+``rules=PAPER_CODE_RULES`` (see `inward.metrics._rules`, docs/paper-code.md) reproduces the official code
+instead: undefined values are scored as the string "none", non-compliant object rows are scored, and a
+non-compliant hypothetical answer equal to the value counts as correct.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
+
+from inward.metrics._rules import DEFAULT_RULES, UNDEFINED_VALUE, ScoringRules
 
 KEY: tuple[str, ...] = ("task", "item_id", "property")
 SCORED_COLUMNS: tuple[str, ...] = (
@@ -66,16 +72,18 @@ def normalise_value(x: str) -> str:
     return x.strip().lower()
 
 
-def score_rows(df: pd.DataFrame) -> pd.Series:
+def score_rows(df: pd.DataFrame, *, rules: ScoringRules = DEFAULT_RULES) -> pd.Series:
     """``correct`` for each row: meta_answer == object_value (lower/strip), and the meta answer is compliant.
 
-    A missing meta answer is never correct; a non-compliant one counts as incorrect (SPEC §6.3).
+    A missing meta answer is never correct; a non-compliant one counts as incorrect (SPEC §6.3) unless
+    ``rules.match_noncompliant_meta``, under which only the strings are compared (the official code).
     """
     comp = df["meta_compliance"] if "meta_compliance" in df.columns else pd.Series(None, index=df.index)
+    ignore_compliance = rules.match_noncompliant_meta
     out = [
         isinstance(m, str)
         and isinstance(o, str)
-        and is_missing(c)
+        and (ignore_compliance or is_missing(c))
         and normalise_value(m) == normalise_value(o)
         for m, o, c in zip(df["meta_answer"], df["object_value"], comp, strict=True)
     ]
@@ -122,6 +130,25 @@ def compliant_object_rows(object_df: pd.DataFrame, key: Sequence[str] = KEY) -> 
     return df[keep].reset_index(drop=True)
 
 
+def scorable_object_rows(
+    object_df: pd.DataFrame, key: Sequence[str] = KEY, *, rules: ScoringRules = DEFAULT_RULES
+) -> pd.DataFrame:
+    """Long-format object rows that are scored under `rules`, each with a str ``value``.
+
+    Default: `compliant_object_rows`. ``rules.score_noncompliant_objects`` keeps non-compliant rows too;
+    ``rules.undefined_as_wrong`` keeps rows without a value, with value "none" (`UNDEFINED_VALUE`).
+    """
+    df = object_long(object_df, key)
+    keep_noncompliant, keep_undefined = rules.score_noncompliant_objects, rules.undefined_as_wrong
+    keep = [
+        (keep_noncompliant or is_missing(c)) and (keep_undefined or isinstance(v, str))
+        for c, v in zip(df["compliance"], df["value"], strict=True)
+    ]
+    df = df[keep].reset_index(drop=True)
+    df["value"] = [v if isinstance(v, str) else UNDEFINED_VALUE for v in df["value"]]
+    return df
+
+
 def _meta_columns(meta_df: pd.DataFrame) -> pd.DataFrame:
     df = meta_df.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
     if "meta_compliance" not in df.columns:
@@ -136,13 +163,15 @@ def join_object_meta(
     key: Sequence[str] = KEY,
     exclude_properties: Sequence[str] = EXCLUDED_PROPERTIES,
     group_of: Callable[[str], str] = reporting_group,
+    rules: ScoringRules = DEFAULT_RULES,
 ) -> pd.DataFrame:
     """Scored table: compliant object rows with a value, inner-joined with hypothetical answers on ``key``.
 
     Pass a longer ``key`` (e.g. adding a template column present in both tables) to join on more columns.
-    Raises ValueError when a key repeats in either table (that would double-count rows).
+    Raises ValueError when a key repeats in either table (that would double-count rows). `rules` selects the
+    object rows (`scorable_object_rows`) and how a row is marked correct (`score_rows`).
     """
-    obj = compliant_object_rows(object_df, key)
+    obj = scorable_object_rows(object_df, key, rules=rules)
     meta = _meta_columns(meta_df)
     _check_columns(meta, [*key, "meta_answer"], "meta table")
     _check_unique(obj, key, "object table")
@@ -158,7 +187,7 @@ def join_object_meta(
         merged[col] = pd.Series(
             [None if is_missing(x) else x for x in merged[col]], index=merged.index, dtype=object
         )
-    merged["correct"] = score_rows(merged)
+    merged["correct"] = score_rows(merged, rules=rules)
     extra = [c for c in key if c not in KEY]
     cols = [*KEY, *extra, *SCORED_COLUMNS[len(KEY) :]]
     return merged[cols].sort_values(list(key), kind="stable").reset_index(drop=True)
