@@ -175,3 +175,15 @@ def test_calibration_ties_ranked_by_first_appearance() -> None:
     # With all three points the set is the same, only the ranks of o and e swap.
     ranks = calibration_points(obj, meta, rules=PAPER_CODE_RULES)[["value", "rank"]].values.tolist()
     assert ranks == [["o", 1], ["e", 2], ["a", 3]]
+
+
+def test_the_doc_table_has_a_row_per_rule() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).parents[2] / "docs" / "paper-code.md"
+    lines = doc.read_text(encoding="utf-8").splitlines()
+    start = lines.index(next(x for x in lines if x.startswith("| `ScoringRules` flag")))
+    rows = [x for x in lines[start + 2 :] if x.startswith("| `")]  # below the header and its rule
+    documented = {x.split("`")[1] for x in rows}
+    flags = {f.name for f in dataclasses.fields(ScoringRules) if f.name != "name"}
+    assert documented == flags

@@ -13,7 +13,8 @@ random subset) and drops every other value. Both tables then have the same value
 the same entropy and the same mode baseline of each reported group. The two tables may keep different
 prompts: a row is kept per condition according to that condition's own value. Values are counted after
 `normalise_value` (lower+strip), as they are scored. A group may hold several properties of one prompt; rows
-stay identified by the full key (task, item_id, property).
+stay identified by the full key (task, item_id, property). docs/paper-code.md lists the grouping and the
+normalisation as fixes that apply in both scoring modes.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ whitespace is trimmed. Two rules report why not: `numeric` when even the punctua
 number ("seven", "1e3", "1 2"), and `numeric:not_plain_integer` when only punctuation made it one ("4.2",
 "-3", "4,000", "12.", "+5"). Without the second, dropping punctuation would read "4.2" as 42 (even) and "-3"
 as 3. Unlike `isnumeric()` we require decimal digits ("½" and "²" are not numbers the is-even property can
-read), and we trim whitespace first (" 42\n" is 42).
+read), and we trim whitespace first (" 42\n" is 42). docs/paper-code.md lists this as a fix that applies in
+both scoring modes.
 """
 
 from __future__ import annotations
