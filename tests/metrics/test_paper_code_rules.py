@@ -145,8 +145,12 @@ def test_mode_over_all_object_rows() -> None:
     rule = one("mode_over_all_object_rows")
     base = mode_baseline(scored, rules=rule, object_rows=obj).set_index("group")
     assert base.loc["first_word", ["n", "k"]].tolist() == [3, 1]
-    # The same table under default rules counts compliant rows with a value: cat 2, dog 2 (3, 5) → cat → 2/3.
-    assert mode_baseline(scored, object_rows=obj).set_index("group").loc["first_word", "k"] == 2
+    # Under default rules object_rows is ignored, even when its compliant rows alone have another mode
+    # (two more compliant dogs without a hypothetical: dog 4 vs cat 2): still cat → 2 of 3.
+    more = pd.concat(
+        [obj, pd.DataFrame([("animals", i, "first_word", "dog", None) for i in "AB"], columns=OBJ_COLS)]
+    )
+    assert mode_baseline(scored, object_rows=more).set_index("group").loc["first_word", "k"] == 2
     with pytest.raises(ValueError, match="object_rows"):
         mode_baseline(scored, rules=rule)
 

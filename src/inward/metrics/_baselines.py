@@ -119,18 +119,20 @@ def mode_baseline(
     The baseline is always averaged over the rows of `df` (the evaluated rows); where the mode comes from:
 
     * default: the rows of `df`, per ``mode_by`` group;
-    * ``object_rows`` given (an object table, long or wide): its rows per `mode_source` — the compliant
-      rows with a value, or under ``rules.mode_over_all_object_rows`` every row ("none" for undefined
-      values), as the official code. That rule requires ``object_rows``;
+    * ``rules.mode_over_all_object_rows``: every row of ``object_rows`` (an object table, long or wide;
+      required), undefined values as "none", as the official code (`mode_source`). ``object_rows`` is
+      ignored under other rules, so a caller can always pass it without changing the default numbers;
     * ``recompute_per_group=True``: each reported group of `df` as a whole (and all rows for ``average``) —
       the paper's behaviour-change plotting quirk (SPEC §10.2); it overrides the two above.
     """
-    if rules.mode_over_all_object_rows and object_rows is None:
-        raise ValueError(
-            f"rules {rules.name!r} take the mode over all object rows: pass object_rows= (the object table)"
-        )
+    source = None
+    if rules.mode_over_all_object_rows:
+        if object_rows is None:
+            raise ValueError(
+                f"rules {rules.name!r} take the mode over all object rows: pass object_rows= (the object table)"
+            )
+        source = mode_source(object_rows, rules=rules, value_col=value_col)
     df = df.reset_index(drop=True)  # hits are looked up by index below
-    source = None if object_rows is None else mode_source(object_rows, rules=rules, value_col=value_col)
     hits = mode_hits(df, mode_by, value_col=value_col, source=source)
     rows = []
     for labels, sub in iter_groups(df, by, average):
