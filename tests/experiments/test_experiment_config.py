@@ -47,7 +47,7 @@ def test_valid_file_loads_with_overrides_and_defaults(tmp_path: Path) -> None:
     assert cfg.models.m2 == "local/smollm2-135m+adapter=m2-base"
     assert cfg.experiments == ("self_training", "calibration")
     assert cfg.train_tasks == ("countries_long", "numbers")
-    assert cfg.properties == ("first_word", "is_either_a_or_c")
+    assert cfg.properties == ("first_word", "among_a_or_c")  # aliases are canonicalised at the boundary
     assert (cfg.sizes.train_items_per_task, cfg.sizes.per_combo, cfg.sizes.shift_self_distill) == (
         30,
         10,

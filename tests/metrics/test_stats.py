@@ -16,26 +16,46 @@ def scored_table(rows: list[tuple[str, str, str, str, bool]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "item_id", "property", "group", "correct"])
 
 
+def exact_two_sided(a_only: int, b_only: int) -> float:
+    """The exact McNemar p-value by its definition: 2·P(X ≤ min) for X ~ Bin(a + b, 1/2), capped at 1."""
+    n = a_only + b_only
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(a_only, b_only) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+@pytest.fixture(params=["scipy", "pure-python"])
+def mcnemar_branch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once with scipy's binomtest (skipped without scipy) and once with the integer fallback."""
+    if request.param == "scipy":
+        pytest.importorskip("scipy.stats")
+    else:
+        monkeypatch.setitem(sys.modules, "scipy.stats", None)  # makes `from scipy.stats import …` fail
+    return str(request.param)
+
+
 @pytest.mark.parametrize(
     ("a_only", "b_only", "expected"),
     [
+        (10, 3, 2 * (1 + 13 + 78 + 286) / 2**13),  # 2·P(X ≤ 3 | n=13) = 756/8192
+        (3, 10, 2 * (1 + 13 + 78 + 286) / 2**13),  # symmetric
         (1, 5, 2 * (1 + 6) / 2**6),  # 2·P(X ≤ 1 | n=6) = 14/64
         (0, 6, 2 / 2**6),
         (6, 0, 2 / 2**6),
-        (3, 3, 1.0),
+        (3, 3, 1.0),  # 2·P(X ≤ 3 | n=6) = 2·42/64 > 1: capped
         (0, 0, 1.0),
         (2, 8, 2 * (1 + 10 + 45) / 2**10),
     ],
 )
-def test_mcnemar_exact_by_hand(a_only: int, b_only: int, expected: float) -> None:
-    assert mcnemar_exact(a_only, b_only) == pytest.approx(expected)
+def test_mcnemar_exact_by_hand(mcnemar_branch: str, a_only: int, b_only: int, expected: float) -> None:
+    assert exact_two_sided(a_only, b_only) == pytest.approx(expected, rel=1e-12)  # the helper is right…
+    assert mcnemar_exact(a_only, b_only) == pytest.approx(expected, rel=1e-9)  # …and so is the function
 
 
-def test_mcnemar_without_scipy_gives_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_scipy = [mcnemar_exact(a, b) for a, b in [(1, 5), (2, 8), (40, 61), (500, 430)]]
-    monkeypatch.setitem(sys.modules, "scipy.stats", None)  # makes `from scipy.stats import …` fail
-    without = [mcnemar_exact(a, b) for a, b in [(1, 5), (2, 8), (40, 61), (500, 430)]]
-    assert without == pytest.approx(with_scipy, rel=1e-9)
+@pytest.mark.parametrize(("a_only", "b_only"), [(40, 61), (500, 430), (17, 17), (0, 25)])
+def test_mcnemar_exact_matches_the_binomial_definition(mcnemar_branch: str, a_only: int, b_only: int) -> None:
+    assert mcnemar_exact(a_only, b_only) == pytest.approx(exact_two_sided(a_only, b_only), rel=1e-9)
 
 
 def test_paired_test_by_hand() -> None:

@@ -153,16 +153,17 @@ def test_cache_key_covers_model_config_and_stop_rule(store: Store) -> None:
     msgs = [DEFAULT.object_messages(task, it) for it in task.items("val")[:3]]
     alpha = FakeBackend("fake/alpha", salt="alpha")
     gen = CachedGenerator(alpha, store)
-    first = gen.generate(msgs, OBJECT_CONFIG)
-    again = gen.generate(msgs, OBJECT_CONFIG)
+    greedy = OBJECT_CONFIG.generate_config()
+    first = gen.generate(msgs, greedy)
+    again = gen.generate(msgs, greedy)
     assert alpha.calls == 1 and (gen.hits, gen.misses) == (3, 3)
     assert [g[0].text for g in again] == [g[0].text for g in first]
-    gen.generate(msgs, replace(OBJECT_CONFIG, max_tokens=7))
-    gen.generate(msgs, OBJECT_CONFIG, stop_key="first_word")
+    gen.generate(msgs, replace(greedy, max_tokens=7))
+    gen.generate(msgs, greedy, stop_key="first_word")
     assert alpha.calls == 3
     # Another model under the same ref string (e.g. a retrained adapter) does not hit alpha's answers.
     beta = FakeBackend("fake/alpha", salt="beta")
-    out = CachedGenerator(beta, store).generate(msgs, OBJECT_CONFIG)
+    out = CachedGenerator(beta, store).generate(msgs, greedy)
     assert beta.calls == 1
     assert [g[0].text for g in out] == [beta.object_answer(m[-1]["content"]) for m in msgs]
 
@@ -305,7 +306,7 @@ def test_self_prediction_score_matches_a_hand_computation(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
     run_meta(store, fake, tasks=TASKS, progress=False)
-    res = score(store, object_model=fake.ref, meta_model=fake.ref, tasks=TASKS)
+    res = score(store, object_model=fake, meta_model=fake, tasks=TASKS)
     rows = by_hand(fake, fake)
     assert len(res.scored) == len(rows)
     _check_score(res.table, rows)
@@ -318,15 +319,15 @@ def test_self_prediction_score_matches_a_hand_computation(store: Store) -> None:
 def test_cross_prediction_scores_another_models_behaviour(store: Store) -> None:
     alpha, beta = FakeBackend("fake/alpha", salt="alpha"), FakeBackend("fake/beta", salt="beta")
     run_object(store, alpha, tasks=TASKS, limit=LIMIT, progress=False)
-    res = run_meta(store, beta, tasks=TASKS, about=alpha.ref, progress=False)
+    res = run_meta(store, beta, tasks=TASKS, about=alpha, progress=False)
     assert beta.calls > 0 and all("----------" in p for p in beta.prompts)  # beta never ran the object level
     rows = by_hand(alpha, beta)
     assert res.new_rows == len(rows)
-    cross = score(store, object_model=alpha.ref, meta_model=beta.ref, tasks=TASKS)
+    cross = score(store, object_model=alpha, meta_model=beta, tasks=TASKS)
     _check_score(cross.table, rows)
     # Beta predicts its own behaviour, not alpha's: worse than alpha predicting itself.
     run_meta(store, alpha, tasks=TASKS, progress=False)
-    own = score(store, object_model=alpha.ref, meta_model=alpha.ref, tasks=TASKS)
+    own = score(store, object_model=alpha, meta_model=alpha, tasks=TASKS)
     avg = {r["group"]: r["acc"] for r in cross.table.to_dict(orient="records")}["average"]
     assert avg < own.table.set_index("group").loc["average", "acc"]
     assert cross.to_dict()["meta_model"] == "fake/beta" and cross.to_dict()["object_model"] == "fake/alpha"
@@ -338,7 +339,7 @@ def test_score_result_serialises_and_prints(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
     run_meta(store, fake, tasks=TASKS, progress=False)
-    res = score(store, object_model=fake.ref, meta_model=fake.ref, tasks=TASKS)
+    res = score(store, object_model=fake, meta_model=fake, tasks=TASKS)
     data = json.loads(json.dumps(res.to_dict()))
     assert data["rows"] == len(by_hand(fake, fake))
     assert {r["group"] for r in data["accuracy"]} >= {"average", "ethical_stance"}
@@ -353,30 +354,40 @@ def test_missing_steps_are_user_errors(store: Store) -> None:
     with pytest.raises(UserError, match="no object-level answers"):
         run_meta(store, fake, tasks=["animals_long"], progress=False)
     with pytest.raises(UserError, match="no stored behaviour"):
-        score(store, object_model=fake.ref, meta_model=fake.ref, tasks=["animals_long"])
+        score(store, object_model=fake, meta_model=fake, tasks=["animals_long"])
     run_object(store, fake, tasks=["animals_long"], limit=4, progress=False)
     with pytest.raises(UserError, match="no stored hypothetical answers"):
-        score(store, object_model=fake.ref, meta_model=fake.ref, tasks=["animals_long"])
+        score(store, object_model=fake, meta_model=fake, tasks=["animals_long"])
 
 
 @pytest.mark.parametrize("method", ["exact", "sampled"])
 def test_distributions_are_stored_once_per_item_and_property(store: Store, method: str) -> None:
+    from inward.properties.compliance import check_object
     from inward.runs import run_meta_distributions, run_object_distributions
+    from inward.runs.distributions import NONCOMPLIANT_KEY, distribution_config
 
     fake = FakeBackend()
     task = T.get("animals_long")
-    kw = {"tasks": ["animals_long"], "properties": ["first_word"], "limit": 6, "method": method, "samples": 3}
-    assert run_object_distributions(store, fake, **kw) == 6  # type: ignore[arg-type]
-    assert run_object_distributions(store, fake, **kw) == 0  # type: ignore[arg-type]
+    kw = {"tasks": ["animals_long"], "properties": ["first_word"], "limit": 6}
+    cfg = distribution_config("object", method, samples=3)
+    assert run_object_distributions(store, fake, **kw, config=cfg) == 6  # type: ignore[arg-type]
+    assert run_object_distributions(store, fake, **kw, config=cfg) == 0  # type: ignore[arg-type]
     df = store.distributions(model=fake.ref, level="object")
     assert len(df) == 6 and set(df["property"]) == {"first_word"}
+    refusals = 0
     for item_id, probs in zip(df["item_id"], df["probs"], strict=True):
         item = next(it for it in task.items("val") if it.id == item_id)
-        value = P.get("first_word").value(fake.object_answer(_object_text(task, item)))
-        assert value is not None and probs == {value: 1.0}
+        answer = fake.object_answer(_object_text(task, item))
+        value = P.get("first_word").value(answer)
+        if check_object(answer, task.compliance) is not None:  # a refusal is not a value: its own bucket
+            refusals += 1
+            assert probs == {NONCOMPLIANT_KEY: 1.0}
+        else:
+            assert value is not None and probs == {value: 1.0}
+    assert 0 < refusals < 6, "the fake should refuse some but not all of these prompts"
     if method == "sampled":
         run_object(store, fake, tasks=["animals_long"], limit=6, progress=False)
-        n = run_meta_distributions(store, fake, **kw)  # type: ignore[arg-type]
+        n = run_meta_distributions(store, fake, **kw, config=distribution_config("meta", method, samples=3))  # type: ignore[arg-type]
         meta = store.distributions(model=fake.ref, level="meta")
         assert n == len(meta) > 0
         assert all(abs(sum(p.values()) - 1) < 1e-9 for p in meta["probs"])

@@ -18,6 +18,7 @@ def batch_rows(batch: int, lo: int, hi: int) -> list[ObjectRow]:
     return [
         ObjectRow(
             model="m1",
+            model_id="id-m1",
             task=f"batch{batch}",
             item_id=f"item{i}",
             template_hash="t",

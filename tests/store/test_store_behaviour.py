@@ -25,6 +25,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def obj(item: str = "i1", **kw: Any) -> ObjectRow:
     base: dict[str, Any] = dict(
         model="local/m1",
+        model_id="id-m1",
         task="animals",
         item_id=item,
         template_hash="t1",
@@ -43,6 +44,7 @@ def obj(item: str = "i1", **kw: Any) -> ObjectRow:
 def meta(item: str = "i1", **kw: Any) -> MetaRow:
     base: dict[str, Any] = dict(
         model="local/m1",
+        model_id="id-m1",
         task="animals",
         item_id=item,
         property="first_character",
@@ -77,7 +79,7 @@ def test_object_rows_filters_and_decoded_json(store: Store) -> None:
         [
             obj("a", split="train"),
             obj("b", task="colors", compliance="refusal"),
-            obj("c", model="local/m2", template_hash="t2"),
+            obj("c", model="local/m2", model_id="id-m2", template_hash="t2"),
         ]
     )
     assert list(store.object_rows(task="colors").item_id) == ["b"]
@@ -108,12 +110,14 @@ def test_meta_rows_idempotent_and_filtered(store: Store) -> None:
 def test_distributions_round_trip(store: Store) -> None:
     d = DistributionRow(
         model="local/m1",
+        model_id="id-m1",
         task="animals",
         item_id="i1",
         level="object",
         property="first_character",
         template_hash="t1",
-        method="exact:0.99",
+        config_key="k1",
+        method="exact",
         probs={"d": 0.7, "c": 0.25, "é": 0.04},
         covered=0.99,
         forward_tokens=123,

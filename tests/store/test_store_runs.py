@@ -21,6 +21,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def row(item: str) -> ObjectRow:
     return ObjectRow(
         model="m",
+        model_id="id-m",
         task="t",
         item_id=item,
         template_hash="h",

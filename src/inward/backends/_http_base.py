@@ -197,6 +197,13 @@ class HttpBackend:
         ]
         return self._run(gather_or_cancel(coros))
 
+    def identity(self) -> dict[str, Any]:
+        """What the store keys this model's behaviour by: provider, model id, adapter name, server."""
+        from inward.backends.identity import api_identity
+
+        r = self.model_ref
+        return api_identity(r.provider, r.name, r.adapter, self.base_url)
+
     def fingerprint(self) -> dict[str, Any]:
         """Identifies the served model: provider, model (or adapter) name, base URL (no credentials), SDK."""
         fp: dict[str, Any] = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
@@ -35,8 +35,12 @@ class GenerateConfig:
     seed: int = 0
     top_logprobs: int = 0  # >0: return the top-k next-token log-probs at each generated position
 
+    def normalised(self) -> GenerateConfig:
+        """The same decoding with settings it ignores reset: greedy decoding ignores the seed."""
+        return replace(self, seed=0) if self.temperature == 0 and self.seed != 0 else self
+
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(asdict(self.normalised()), sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass

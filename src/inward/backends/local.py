@@ -32,12 +32,12 @@ from inward.backends._local_core import EngineStats, LocalModel, length_buckets,
 from inward.backends._local_decode import Job, generate_jobs
 from inward.backends._local_exact import exact_bucket
 from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve, StopWhen
+from inward.backends.identity import folder_sha, local_identity, weights_sha
 from inward.errors import UserError
 
 __all__ = ["EngineStats", "LocalBackend"]
 
 ENGINE_VERSION = "inward-local/1"  # bump when decoding numerics change (bucketing, masks, dtype handling)
-MARKER = "inward-model.json"
 THREADS_ENV = "INWARD_THREADS"
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -191,6 +191,10 @@ class LocalBackend:
                     out[i] = self._lm.top_logprobs(logprobs[b], top_k)
         return out
 
+    def identity(self) -> dict[str, Any]:
+        """What the store keys this model's behaviour by: base weights + adapter weights digests."""
+        return local_identity(self.path, self.adapter)
+
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this model's numerics; part of every cache key for its answers."""
         import transformers
@@ -198,9 +202,9 @@ class LocalBackend:
         return {
             "engine": ENGINE_VERSION,
             "path": str(self.path),
-            "weights_sha256": _weights_sha(self.path),
+            "weights_sha256": weights_sha(self.path),
             "adapter": str(self.adapter) if self.adapter else None,
-            "adapter_sha256": _folder_sha(self.adapter) if self.adapter else None,
+            "adapter_sha256": folder_sha(self.adapter) if self.adapter else None,
             "adapter_merged": self.adapter_merged,
             "dtype": self.dtype,
             "device": self.device.type,
@@ -231,28 +235,3 @@ def _seeds(config: GenerateConfig, messages: Messages, n: int) -> list[int]:
     return [
         int.from_bytes(hashlib.sha256(base + j.to_bytes(4, "big")).digest()[:8], "big") >> 1 for j in range(n)
     ]
-
-
-def _weights_sha(folder: Path) -> str:
-    """The source sha256 from the `inward-model.json` marker, else a hash of config and weight file sizes."""
-    try:
-        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        sha = marker.get("source_sha256") or marker.get("sha256")
-        if sha:
-            return f"{sha}:{marker.get('dtype', '?')}"
-    except (OSError, ValueError):
-        pass
-    h = hashlib.sha256((folder / "config.json").read_bytes())
-    for f in sorted(folder.glob("*.safetensors*")) + sorted(folder.glob("*.bin")):
-        h.update(f"{f.name}:{f.stat().st_size}".encode())
-    return h.hexdigest()
-
-
-def _folder_sha(folder: Path) -> str:
-    """Hash of an adapter folder's config and weights (adapters are a few MB)."""
-    h = hashlib.sha256()
-    for f in sorted(folder.iterdir()):
-        if f.is_file() and (f.suffix in {".json", ".safetensors", ".bin"}):
-            h.update(f.name.encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()

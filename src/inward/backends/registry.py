@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inward.backends.base import Backend
+from inward.backends.identity import ModelId
 from inward.errors import MissingExtraError, UserError
 from inward.refs import ModelRef
 
@@ -44,7 +45,9 @@ def _resolve_adapter(r: ModelRef, adapter_path: Callable[[str], Path] | None) ->
         return None
     p = Path(r.adapter).expanduser()
     if p.exists():
-        return p
+        from inward.runs.adapters import check_adapter_folder
+
+        return check_adapter_folder(p)
     if adapter_path is not None:
         return adapter_path(r.adapter)
     raise UserError(f"adapter {r.adapter!r} is neither a folder nor a model registered in the store")
@@ -52,14 +55,19 @@ def _resolve_adapter(r: ModelRef, adapter_path: Callable[[str], Path] | None) ->
 
 @backend("local", "hf")
 def _local(r: ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **options: Any) -> Backend:
+    from inward import models
+
+    # A bad adapter or model name fails here, before torch is imported or any base weights are installed.
+    adapter = _resolve_adapter(r, adapter_path)
+    if r.provider == "local":
+        models.get(r.name)
     try:
         from inward.backends.local import LocalBackend
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise MissingExtraError(f"the local backend ({e.name})", "local") from e
-    from inward import models
 
     path = models.resolve(r.base)
-    return LocalBackend(path, adapter=_resolve_adapter(r, adapter_path), ref=str(r), **options)
+    return LocalBackend(path, adapter=adapter, ref=str(r), **options)
 
 
 @backend("openai", "openai-compatible")
@@ -80,6 +88,27 @@ def _anthropic(r: ModelRef, **options: Any) -> Backend:
     except ImportError as e:  # pragma: no cover
         raise MissingExtraError(f"the Anthropic backend ({e.name})", "api") from e
     return AnthropicBackend(r, **_api_options(options))
+
+
+def identify(ref: str | ModelRef, *, adapter_path: Callable[[str], Path] | None = None) -> ModelId:
+    """The identity of `ref` as its backend would report it, without loading any weights: the store keys
+    behaviour by it. A local model must be installed (an uninstalled one has no stored behaviour)."""
+    from inward.backends.identity import ModelId, api_identity, default_server, identity_key, local_identity
+
+    r = ModelRef.parse(ref)
+    if r.provider in ("local", "hf"):
+        from inward import models
+
+        path = models.resolve(r.base, install=False)
+        if not isinstance(path, Path):  # a hub id (INWARD_ALLOW_HUB): no local files to digest
+            parts: dict[str, Any] = {"kind": "hub", "model": path, "adapter": r.adapter}
+        else:
+            parts = local_identity(path, _resolve_adapter(r, adapter_path))
+    elif r.provider in _FACTORIES:
+        parts = api_identity(r.provider, r.name, r.adapter, default_server(r.provider, r.base_url))
+    else:
+        raise UserError(f"no backend for provider {r.provider!r}")
+    return ModelId(key=identity_key(parts), label=str(r))
 
 
 _LOCAL_ONLY = ("device", "dtype", "batch_size", "threads")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
+from inward.errors import UserError
 from inward.paths import PAPER_DATA_ENV, WORKSPACE_ENV, workspace_dir
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
@@ -22,9 +24,29 @@ class AppState:
     paper_data: Path | None
 
     def store(self):  # type: ignore[no-untyped-def]
+        import sqlite3
+
         from inward.store import Store
 
-        return Store.open(self.workspace)
+        self.ensure_workspace()
+        try:
+            return Store.open(self.workspace)
+        except sqlite3.OperationalError as e:  # e.g. inward.db is a folder, or the disk is read-only
+            raise UserError(
+                f"cannot open the store in {self.workspace} ({e}); pass --workspace DIR to a folder you can write"
+            ) from None
+
+    def ensure_workspace(self) -> Path:
+        """The workspace folder, created if needed; a UserError when it cannot be (a file in the way, no
+        permission), before any model is loaded."""
+        try:
+            self.workspace.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(
+                f"cannot use workspace {self.workspace} ({e.strerror or e}); pass --workspace DIR "
+                f"(or set {WORKSPACE_ENV}) to a folder you can write"
+            ) from None
+        return self.workspace
 
 
 @click.group(context_settings=CONTEXT)
@@ -57,3 +79,22 @@ def split_csv(values: tuple[str, ...]) -> list[str]:
     for v in values:
         out.extend(x.strip() for x in v.split(",") if x.strip())
     return out
+
+
+def check_model(store: Any, ref: str) -> str:
+    """Check a model ref before any backend is built: its syntax, the bundled name and the adapter (registered
+    name or folder). A mistake is a UserError here, before weights are installed or loaded."""
+    from inward import models
+    from inward.refs import ModelRef
+    from inward.runs.adapters import adapter_resolver, check_adapter_folder
+
+    r = ModelRef.parse(ref)
+    if r.provider == "local":
+        models.get(r.name)
+    if r.adapter is not None and r.provider in ("local", "hf"):
+        folder = Path(r.adapter).expanduser()
+        if folder.exists():
+            check_adapter_folder(folder)
+        else:
+            adapter_resolver(store)(r.adapter)
+    return ref

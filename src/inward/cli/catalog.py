@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from inward.cli._app import AppState, cli, console
+from inward.errors import UserError
 
 
 @cli.group()
@@ -53,7 +54,9 @@ def tasks_list(role: str | None, as_json: bool) -> None:
 @tasks.command("show")
 @click.argument("task")
 @click.option("--split", type=click.Choice(["train", "val"]), default="val", show_default=True)
-@click.option("-n", "--limit", default=3, show_default=True, help="Items to show.")
+@click.option(
+    "-n", "--limit", type=click.IntRange(min=0), default=3, show_default=True, help="Items to show."
+)
 def tasks_show(task: str, split: str, limit: int) -> None:
     """Show a task's definition and a few items."""
     from inward import tasks as T
@@ -107,7 +110,9 @@ def prompts() -> None:
     help="Derive the template from paper release files.",
 )
 @click.option("--split", type=click.Choice(["train", "val"]), default="val", show_default=True)
-@click.option("--index", default=0, show_default=True, help="Which item to render.")
+@click.option(
+    "--index", type=click.IntRange(min=0), default=0, show_default=True, help="Which item to render."
+)
 def prompts_show(
     task: str, prop: str | None, template: str, release: Path | None, split: str, index: int
 ) -> None:
@@ -143,6 +148,11 @@ def _template(name: str, release: Path | None):  # type: ignore[no-untyped-def]
     rows, problems = load_release(release)
     for p in problems:
         console.print(f"[yellow]skipped[/yellow] {p}")
+    if not rows and problems:
+        raise UserError(
+            f"no usable rows in {release}: all {len(problems)} were skipped (first: {problems[0]}); "
+            "fix them or pass another --release"
+        )
     return PR.template_from_release(rows)
 
 
@@ -161,4 +171,9 @@ def data_check(state: AppState, directory: Path) -> None:
     report = check_dir(directory)
     console.print(report.render(), markup=False)
     if not report.ok:
+        # The report above lists every problem; stderr gets the one line that says what to do.
+        errors = sum(p.severity == "error" for p in report.all_problems())
+        click.echo(
+            f"error: {errors} problem(s) in {report.directory}; fix what is listed above and re-run", err=True
+        )
         raise SystemExit(1)

@@ -18,7 +18,7 @@ def run_cmd(state: AppState, experiment: Path) -> None:
     from inward.experiments.runner import run_experiment
 
     cfg = load_config(experiment)
-    run_experiment(cfg, state.workspace, console=console)
+    run_experiment(cfg, state.ensure_workspace(), console=console)
 
 
 @cli.command("report")

@@ -16,8 +16,16 @@ _TASKS = click.option(
     help="Tasks (comma-separated or repeated); default: all held-out tasks.",
 )
 _SPLIT = click.option("--split", type=click.Choice(["train", "val"]), default="val", show_default=True)
-_LIMIT = click.option("--limit", type=int, help="At most this many items per task.")
+_LIMIT = click.option("--limit", type=click.IntRange(min=1), help="At most this many items per task.")
 _TEMPLATE = click.option("--template", default="inward-v1", show_default=True, help="Prompt template family.")
+_OBJECT_CONFIG = click.option(
+    "--object-config",
+    "object_config",
+    default="auto",
+    show_default=True,
+    help="Whose behaviour rows: the object config name `inward object` printed (e.g. greedy, "
+    "greedy,max_tokens=100, t=1,samples=5,seed=1); auto = greedy, with mode_of=5 for API models.",
+)
 
 
 def _task_names(tasks: tuple[str, ...]) -> list[str]:
@@ -36,6 +44,33 @@ def _backend(state: AppState, model: str, batch_size: int | None, device: str | 
     return store, make_backend(model, adapter_path=adapter_resolver(store), **opts)
 
 
+def _object_config(model: str, name: str | None, samples: int, temperature, max_tokens, seed: int, mode_of):  # type: ignore[no-untyped-def]
+    """`--object-config NAME`, else the decoding flags, else "auto" for `model`."""
+    from inward.runs.configs import GREEDY, ObjectConfig, object_config_for
+
+    flags = (
+        samples != 1 or temperature is not None or max_tokens is not None or seed != 0 or mode_of is not None
+    )
+    if name not in (None, "auto"):
+        if flags:
+            raise click.UsageError("give --object-config or the decoding flags, not both")
+        return ObjectConfig.parse(name)
+    if not flags:
+        return object_config_for(model)
+    t = temperature if temperature is not None else (1.0 if samples > 1 else 0.0)
+    return ObjectConfig(
+        temperature=t,
+        max_tokens=max_tokens or GREEDY.max_tokens,
+        samples=samples,
+        seed=seed,
+        mode_of=mode_of
+        if mode_of is not None
+        else object_config_for(model).mode_of
+        if t == 0 and samples == 1
+        else 1,
+    )
+
+
 def _config(base, samples: int, temperature: float | None, max_tokens: int | None, seed: int):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
@@ -44,15 +79,21 @@ def _config(base, samples: int, temperature: float | None, max_tokens: int | Non
 
 
 def _engine_options(f):  # type: ignore[no-untyped-def]
-    f = click.option("--batch-size", type=int, help="Local backend batch size.")(f)
+    f = click.option("--batch-size", type=click.IntRange(min=1), help="Local backend batch size.")(f)
     f = click.option("--device", help="Local backend device: cpu, cuda, auto.")(f)
     f = click.option(
-        "--samples", default=1, show_default=True, help="Samples per prompt (distribution runs)."
+        "--samples",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Samples per prompt (distribution runs).",
     )(f)
     f = click.option(
-        "--temperature", type=float, help="Sampling temperature (default 0, or 1 with --samples>1)."
+        "--temperature",
+        type=click.FloatRange(min=0),
+        help="Sampling temperature (default 0, or 1 with --samples>1).",
     )(f)
-    f = click.option("--max-tokens", type=int, help="Answer token cap.")(f)
+    f = click.option("--max-tokens", type=click.IntRange(min=1), help="Answer token cap.")(f)
     f = click.option("--seed", default=0, show_default=True)(f)
     f = click.option(
         "--exact", is_flag=True, help="Also compute exact answer distributions (local backend)."
@@ -69,6 +110,13 @@ def _engine_options(f):  # type: ignore[no-untyped-def]
 @click.option(
     "--no-early-stop", is_flag=True, help="Generate whole answers even when the properties are fixed."
 )
+@click.option(
+    "--mode-of",
+    type=click.IntRange(min=1),
+    help="Ask each prompt N times at temperature 0 and keep the most common answer (the paper's API "
+    "control; default 5 for API models, 1 for local ones).",
+)
+@click.option("--object-config", "object_config", help="A named object config instead of the decoding flags.")
 @_engine_options
 @click.pass_obj
 def object_cmd(
@@ -79,6 +127,8 @@ def object_cmd(
     limit,
     template,
     no_early_stop,
+    mode_of,
+    object_config,
     batch_size,
     device,
     samples,
@@ -87,14 +137,14 @@ def object_cmd(
     seed,
     exact,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Run the object-level task prompts and store the model's behaviour."""
+    """Run the object-level task prompts and store the model's behaviour (under the printed object config)."""
     from inward import prompts as PR
-    from inward.runs import OBJECT_CONFIG, run_object, run_object_distributions
+    from inward.runs import run_object, run_object_distributions
 
-    store, backend = _backend(state, model, batch_size, device)
     names = _task_names(tasks)
     tpl = PR.get(template)
-    cfg = _config(OBJECT_CONFIG, samples, temperature, max_tokens, seed)
+    cfg = _object_config(model, object_config, samples, temperature, max_tokens, seed, mode_of)
+    store, backend = _backend(state, model, batch_size, device)
     res = run_object(
         store,
         backend,
@@ -105,7 +155,10 @@ def object_cmd(
         config=cfg,
         early_stop=not no_early_stop,
     )
-    console.print(f"object-level: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
+    console.print(
+        f"object-level: {res.new_rows} new, {res.existing_rows} already stored under object config "
+        f"'{cfg.name}' → {state.workspace}"
+    )
     if exact:
         n = run_object_distributions(store, backend, tasks=names, split=split, limit=limit, template=tpl)
         console.print(f"exact distributions: {n} new")
@@ -127,6 +180,7 @@ def object_cmd(
 @_SPLIT
 @_LIMIT
 @_TEMPLATE
+@_OBJECT_CONFIG
 @_engine_options
 @click.pass_obj
 def meta_cmd(
@@ -138,6 +192,7 @@ def meta_cmd(
     split,
     limit,
     template,
+    object_config,
     batch_size,
     device,
     samples,
@@ -146,24 +201,30 @@ def meta_cmd(
     seed,
     exact,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Ask hypothetical questions (only for items whose object-level answer was compliant)."""
+    """Ask hypothetical questions (only for items whose object-level answer was compliant). The decoding
+    flags set the hypothetical answers' decoding; --object-config names whose behaviour they are about."""
     from inward import prompts as PR
     from inward.runs import META_CONFIG, run_meta, run_meta_distributions
+    from inward.runs.configs import object_config_for
+    from inward.runs.score import canonical_properties
 
-    store, backend = _backend(state, model, batch_size, device)
     names = _task_names(tasks)
     tpl = PR.get(template)
+    properties = canonical_properties(split_csv(props))
     cfg = _config(META_CONFIG, samples, temperature, max_tokens, seed)
+    ocfg = object_config_for(about or model, object_config)
+    store, backend = _backend(state, model, batch_size, device)
     res = run_meta(
         store,
         backend,
         tasks=names,
-        properties=split_csv(props) or None,
+        properties=properties,
         about=about,
         split=split,
         limit=limit,
         template=tpl,
         config=cfg,
+        object_config=ocfg,
     )
     console.print(f"hypothetical: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
     if exact:
@@ -171,11 +232,12 @@ def meta_cmd(
             store,
             backend,
             tasks=names,
-            properties=split_csv(props) or None,
+            properties=properties,
             about=about,
             split=split,
             limit=limit,
             template=tpl,
+            object_config=ocfg,
         )
         console.print(f"exact distributions: {n} new")
 
@@ -187,9 +249,12 @@ def meta_cmd(
 @click.option("-p", "--properties", "props", multiple=True)
 @_SPLIT
 @_TEMPLATE
+@_OBJECT_CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
-def score_cmd(state: AppState, object_model, meta_model, tasks, props, split, template, as_json) -> None:  # type: ignore[no-untyped-def]
+def score_cmd(
+    state: AppState, object_model, meta_model, tasks, props, split, template, object_config, as_json
+) -> None:  # type: ignore[no-untyped-def]
     """Accuracy of META's hypotheticals against OBJECT's behaviour, per property and micro-averaged."""
     from inward import prompts as PR
     from inward.runs import score
@@ -202,6 +267,7 @@ def score_cmd(state: AppState, object_model, meta_model, tasks, props, split, te
         properties=split_csv(props) or None,
         split=split,
         template=PR.get(template),
+        object_config=object_config,
     )
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=2, default=str))
@@ -217,4 +283,4 @@ def demo_cmd(state: AppState, quick: bool, profile: str) -> None:
     """Run all four experiments offline on the bundled models and write the report."""
     from inward.experiments.demo import run_demo
 
-    run_demo(state.workspace, quick=quick, profile=profile, console=console)
+    run_demo(state.ensure_workspace(), quick=quick, profile=profile, console=console)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
-from inward.cli._app import AppState, cli, console, split_csv
+from inward.cli._app import AppState, check_model, cli, console, split_csv
+from inward.errors import UserError
+
+_COUNT = click.IntRange(min=1)
+_FRACTION = click.FloatRange(min=0, max=1, max_open=True)
+_POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @cli.group()
@@ -21,6 +28,56 @@ def _backend(state: AppState, ref: str):  # type: ignore[no-untyped-def]
 
     store = state.store()
     return store, make_backend(ref, adapter_path=adapter_resolver(store))
+
+
+def _check_names(tasks: tuple[str, ...], props: tuple[str, ...]) -> None:
+    """Unknown task or property names fail before any backend is built."""
+    from inward import properties as P
+    from inward import tasks as T
+
+    for name in split_csv(tasks):
+        T.get(name)
+    for name in split_csv(props):
+        P.get(name)
+
+
+def _check_out(out: Path) -> None:
+    """The output file's folder must be (or become) a folder: found now, not after the models have run."""
+    for parent in out.resolve().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"cannot write {out}: {parent} is not a folder; pick another -o/--out")
+            return
+
+
+def _read_set(file: Path, *, need_ids: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A training set's rows and manifest, validated: a bad row or manifest is one clear UserError."""
+    from inward.training.chat_data import load_chat_jsonl
+    from inward.training.datasets import manifest_path
+
+    keys = ("task", "property", "item_id") if need_ids else ("task", "property")
+    rows: list[dict[str, Any]] = []
+    for i, ex in enumerate(load_chat_jsonl(file), start=1):
+        meta = ex.extra.get("inward")
+        if (meta is None and need_ids) or (
+            meta is not None
+            and not (isinstance(meta, dict) and all(isinstance(meta.get(k), str) for k in keys))
+        ):
+            raise UserError(
+                f'{file}: example {i}: "inward" must be an object with {", ".join(keys)} '
+                "(as `inward dataset build` writes); rebuild the set"
+            )
+        rows.append(ex.to_json())
+    mp = manifest_path(file)
+    if not mp.is_file():
+        return rows, {}
+    try:
+        manifest = json.loads(mp.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise UserError(f"{mp} is not valid JSON ({e}); rebuild the set or delete the manifest") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{mp} is not a JSON object; rebuild the set or delete the manifest")
+    return rows, manifest
 
 
 @dataset.command("build")
@@ -39,20 +96,35 @@ def _backend(state: AppState, ref: str):  # type: ignore[no-untyped-def]
     "-t", "--tasks", multiple=True, help="Tasks (default: training tasks; held-out tasks for shift)."
 )
 @click.option("-p", "--properties", "props", multiple=True, help="self: restrict properties.")
-@click.option("--per-combo", default=1000, show_default=True, help="self: pairs per (task, property).")
-@click.option("--items-per-task", type=int, help="self: train items run per task (default: --per-combo).")
-@click.option("--rows", default=300, show_default=True, help="shift: rows from the source model.")
 @click.option(
-    "--self-distill", default=0.5, show_default=True, help="shift: share of the model's own answers mixed in."
+    "--per-combo", type=_COUNT, default=1000, show_default=True, help="self: pairs per (task, property)."
+)
+@click.option("--items-per-task", type=_COUNT, help="self: train items run per task (default: --per-combo).")
+@click.option(
+    "--rows", type=_COUNT, default=300, show_default=True, help="shift: rows from the source model."
+)
+@click.option(
+    "--self-distill",
+    type=_FRACTION,
+    default=0.5,
+    show_default=True,
+    help="shift: share of the model's own answers mixed in.",
 )
 @click.option(
     "--keep-same",
     is_flag=True,
     help="shift: keep source answers that equal the model's own (they shift nothing; skipped by default).",
 )
-@click.option("--val-fraction", default=0.05, show_default=True)
+@click.option("--val-fraction", type=_FRACTION, default=0.05, show_default=True)
 @click.option("--no-dedup", is_flag=True, help="self: keep repeated (item, property) pairs.")
 @click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--object-config",
+    "object_config",
+    default="auto",
+    show_default=True,
+    help="self/cross: the object config the behaviour is read (or run) under, as `inward object` names it.",
+)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def dataset_build(
@@ -72,14 +144,19 @@ def dataset_build(
     val_fraction,
     no_dedup,
     seed,
+    object_config,
     out,
 ) -> None:  # type: ignore[no-untyped-def]
     """Build a training set from behaviour in the store (running the object level where it is missing)."""
     from inward.training import datasets as D
 
+    # Every check runs before the first backend is built (building one may install and load a model).
+    _check_names(tasks, props)
+    _check_out(out)
     if kind == "self":
         if not model:
             raise click.UsageError("self needs -m MODEL")
+        check_model(state.store(), model)
         store, b = _backend(state, model)
         path, val = D.build_self(
             store,
@@ -92,16 +169,21 @@ def dataset_build(
             val_fraction=val_fraction,
             dedup=not no_dedup,
             seed=seed,
+            object_config=object_config,
         )
         console.print(f"wrote {path}" + (f" and {val}" if val else ""))
     elif kind == "cross":
         if not behaviour_of or not like:
             raise click.UsageError("cross needs --behaviour-of M1 and --like M1_SELF_SET.jsonl")
+        _read_set(like, need_ids=True)
+        check_model(state.store(), behaviour_of)
         store, b = _backend(state, behaviour_of)
-        console.print(f"wrote {D.build_cross(store, b, like, out)}")
+        console.print(f"wrote {D.build_cross(store, b, like, out, object_config=object_config)}")
     else:
         if not model or not source:
             raise click.UsageError("shift needs -m MODEL and --from OTHER")
+        check_model(state.store(), model)
+        check_model(state.store(), source)
         store, target = _backend(state, model)
         _, src = _backend(state, source)
         path = D.build_shift(
@@ -124,14 +206,14 @@ def dataset_stats(file: Path) -> None:
     """Show a training set's composition and manifest."""
     from inward.training import datasets as D
 
-    rows, manifest = D.read_dataset(file)
+    rows, manifest = _read_set(file)
     comp = D.composition(rows)
     table = Table("task / property", "rows", title=f"{file.name}: {len(rows)} rows")
     for k, v in comp.items():
         table.add_row(k, str(v))
     console.print(table)
     per_task = manifest.get("per_task")
-    if per_task:  # shift sets: where the rows came from, per task
+    if isinstance(per_task, dict) and per_task:  # shift sets: where the rows came from, per task
         shift = Table(
             "task",
             "source rows",
@@ -141,6 +223,7 @@ def dataset_stats(file: Path) -> None:
             title="shift rows",
         )
         for task, c in per_task.items():
+            c = c if isinstance(c, dict) else {}
             shift.add_row(
                 task, *(str(c.get(k, "")) for k in ("source", "self", "same_as_target", "examined"))
             )
@@ -165,14 +248,20 @@ def dataset_stats(file: Path) -> None:
 @click.option("--out", "name", required=True, help="Name of the trained model; use it as BASE+adapter=NAME.")
 @click.option("--backend", type=click.Choice(["local", "openai"]), default="local", show_default=True)
 @click.option("--val-data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--epochs", type=int, default=1, show_default=True)
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--grad-accum", type=int, default=1, show_default=True)
-@click.option("--rank", type=int, default=8, show_default=True)
-@click.option("--alpha", type=float, default=16, show_default=True)
+@click.option("--lr", type=_POSITIVE, default=1e-3, show_default=True)
+@click.option("--epochs", type=_COUNT, default=1, show_default=True)
+@click.option("--batch-size", type=_COUNT, default=8, show_default=True)
+@click.option("--grad-accum", type=_COUNT, default=1, show_default=True)
+@click.option("--rank", type=_COUNT, default=8, show_default=True)
+@click.option("--alpha", type=_POSITIVE, default=16, show_default=True)
 @click.option("--target-modules", default="q_proj,k_proj,v_proj,o_proj", show_default=True)
-@click.option("--checkpoint-every", type=int, default=10, show_default=True)
+@click.option(
+    "--checkpoint-every",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Save a resumable checkpoint every N optimizer steps (0: never).",
+)
 @click.option("--init-adapter", help="Continue training this adapter (a registered name or a folder).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_obj
@@ -195,6 +284,13 @@ def train_cmd(
     seed,
 ) -> None:  # type: ignore[no-untyped-def]
     """Fine-tune BASE on a chat-JSONL file (LoRA locally, or the OpenAI fine-tuning API). Resumable."""
+    from inward.runs.adapters import check_trained_name
+
+    check_trained_name(name)
+    if not split_csv((target_modules,)):
+        raise click.BadParameter(
+            "name at least one layer, e.g. q_proj,v_proj", param_hint="'--target-modules'"
+        )
     store = state.store()
     if backend == "openai":
         from inward.training.openai_ft import OpenAIFineTuner

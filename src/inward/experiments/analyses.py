@@ -49,11 +49,12 @@ def train_stats(rec: dict[str, Any] | None) -> TrainStats | None:
 def _scored(p: Any, object_model: str, meta_model: str) -> pd.DataFrame:
     return scored_table(
         p.store,
-        object_model=object_model,
-        meta_model=meta_model,
+        object_model=p.model_id(object_model),
+        meta_model=p.model_id(meta_model),
         tasks=p.eval_tasks,
         properties=p.cfg.properties,
         template=p.template,
+        object_config=p.object_config(object_model),
     )
 
 
@@ -100,28 +101,60 @@ def cross_prediction(p: Any, pairs: list[tuple[str, str, str, str]]) -> CrossPre
     return CrossPrediction(targets=out, tasks=list(p.eval_tasks))
 
 
+COVERAGE_FLOOR = 0.97
+"""Calibration compares distributions renormalised over the mass they cover. With coverage c, renormalising moves
+any probability by at most 1 − c, so no calibration point (and no bin mean, and no MAD, in ×100 units) moves by
+more than 3 points per side at c = 0.97: below the smallest self-vs-cross MAD gap the paper reports (Llama 70B,
+among options: 12.9 vs 17.0, SPEC §15.4). A condition covering less is flagged in results.json and the report."""
+
+
 def _dists(
-    p: Any, model: str, level: str, task: str, prop: str, method: str
-) -> dict[tuple[str, str, str], dict[str, float]]:
-    """Stored distributions as value → probability, renormalised over the covered mass. Object-level mass of
-    answers whose property is undefined (too short) is dropped, as the paper discards such samples."""
-    df = p.store.distributions(model=model, level=level, task=task, property=prop)
+    p: Any, model: str, level: str, task: str, prop: str, config: Any
+) -> tuple[dict[tuple[str, str, str], dict[str, float]], dict[str, Any]]:
+    """Stored distributions as value → probability over the compliant answers with a value (renormalised),
+    and their bookkeeping: mean covered mass, mean non-compliant and undefined mass (object level), methods
+    used and the sample counts drawn. The paper discards responses too short to have the property; we also
+    discard non-compliant ones instead of letting refusals count as a value ("false" for a stance)."""
+    from inward.runs.distributions import NONCOMPLIANT_KEY
+
+    df = p.store.distributions(
+        model_id=p.model_id(model).key, level=level, task=task, property=prop, config_key=config.key()
+    )
     out: dict[tuple[str, str, str], dict[str, float]] = {}
-    if df.empty:
-        return out
-    df = df[df["method"] == method]
-    for item_id, probs in zip(df["item_id"], df["probs"], strict=True):
+    info: dict[str, Any] = {"covered": [], "noncompliant": [], "undefined": [], "methods": {}, "samples": []}
+    for item_id, probs, covered, method, n_samples in zip(
+        df.get("item_id", []),
+        df.get("probs", []),
+        df.get("covered", []),
+        df.get("method", []),
+        df.get("n_samples", []),
+        strict=True,
+    ):
+        info["covered"].append(float(covered) if covered is not None else 1.0)
+        info["methods"][method] = info["methods"].get(method, 0) + 1
+        if n_samples:
+            info["samples"].append(int(n_samples))
         if level == "object":
-            probs = {k: v for k, v in probs.items() if k != NONE_KEY}
+            info["noncompliant"].append(float(probs.get(NONCOMPLIANT_KEY, 0.0)))
+            info["undefined"].append(float(probs.get(NONE_KEY, 0.0)))
+            probs = {k: v for k, v in probs.items() if k not in (NONE_KEY, NONCOMPLIANT_KEY)}
         total = sum(probs.values())
         if total > 0:
             out[(task, item_id, prop)] = {k: v / total for k, v in probs.items()}
-    return out
+    return out, info
+
+
+def _mean(xs: Sequence[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
 
 
 def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
     """Fig. 6: how well each model's hypothetical distribution matches M1's object-level distribution."""
+    from inward.runs.distributions import distribution_config
+
     method = p.cfg.calibration_method
+    obj_cfg = distribution_config("object", method, samples=p.cfg.calibration_samples)
+    meta_cfg = distribution_config("meta", method, samples=p.cfg.calibration_samples)
     n = p.cfg.sizes.calibration_items
     conditions = [("self-trained", m1t, m1t), ("cross-trained", m1t, m2c), ("untrained", m1, m1)]
     panels = []
@@ -139,37 +172,66 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
                     split="val",
                     limit=n,
                     template=p.template,
-                    method=method,
+                    config=obj_cfg,
                 )
                 run_meta_distributions(
                     p.store,
                     p.backend(meta_model),
                     tasks=[panel.task],
                     properties=[panel.property],
-                    about=obj_model,
+                    about=p.model_id(obj_model),
                     split="val",
                     limit=n,
                     template=p.template,
-                    method=method,
+                    config=meta_cfg,
+                    object_config=p.object_config(obj_model),
                 )
             return {}
 
         p.step(
             f"calibration {panel.task} {panel.property}",
-            {"panel": panel.model_dump(), "n": n, "method": method, "models": [m1, m1t, m2c]},
+            {
+                "panel": panel.model_dump(),
+                "n": n,
+                "method": method,
+                "dist": [obj_cfg.key(), meta_cfg.key()],
+                "models": [m1, m1t, m2c],
+                "ids": p.identity_inputs(m1, m1t, m2c),
+            },
             fn,
         )
         conds = []
         n_prompts = 0
+        samples: list[int] = []
         for label, obj_model, meta_model in conditions:
-            od = _dists(p, obj_model, "object", panel.task, panel.property, method)
-            md = _dists(p, meta_model, "meta", panel.task, panel.property, method)
+            od, oinfo = _dists(p, obj_model, "object", panel.task, panel.property, obj_cfg)
+            md, minfo = _dists(p, meta_model, "meta", panel.task, panel.property, meta_cfg)
             points = M.calibration_points(od, md)
             if points.empty:
                 continue
-            n_prompts = max(n_prompts, len(set(od) & set(md)))
+            shared = len(set(od) & set(md))
+            n_prompts = max(n_prompts, shared)
+            samples += oinfo["samples"] + minfo["samples"]
+            methods = dict(oinfo["methods"])
+            for k, v in minfo["methods"].items():
+                methods[k] = methods.get(k, 0) + v
+            cov_o, cov_m = _mean(oinfo["covered"]), _mean(minfo["covered"])
+            low = any(c is not None and c < COVERAGE_FLOOR for c in (cov_o, cov_m))
+            cond = B.calibration_condition(
+                label, points, object_model=obj_model, hypothetical_model=meta_model
+            )
             conds.append(
-                B.calibration_condition(label, points, object_model=obj_model, hypothetical_model=meta_model)
+                cond.model_copy(
+                    update={
+                        "n_prompts": shared,
+                        "object_coverage": cov_o,
+                        "meta_coverage": cov_m,
+                        "object_noncompliant": _mean(oinfo["noncompliant"]),
+                        "object_undefined": _mean(oinfo["undefined"]),
+                        "methods": dict(sorted(methods.items())),
+                        "low_coverage": low,
+                    }
+                )
             )
         panels.append(
             CalibrationPanel(
@@ -177,8 +239,10 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
                 property=panel.property,
                 n_prompts=n_prompts,
                 method=method,
-                samples=None if method == "exact" else 20,
+                samples=max(samples) if samples else None,
                 conditions=conds,
+                coverage_floor=COVERAGE_FLOOR,
+                low_coverage=any(c.low_coverage for c in conds),
             )
         )
     return Calibration(target=p.label(m1t), panels=panels)
@@ -187,7 +251,13 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
 def object_tables(p: Any, *models: str, tasks: list[str] | None = None) -> list[pd.DataFrame]:
     """The stored val behaviour of each model on the pipeline's held-out tasks, in the metrics' object format."""
     return [
-        load_object(p.store, m, tasks=tasks or p.eval_tasks, template=p.template)[OBJECT_COLUMNS]
+        load_object(
+            p.store,
+            p.model_id(m),
+            tasks=tasks or p.eval_tasks,
+            template=p.template,
+            config=p.object_config(m),
+        )[OBJECT_COLUMNS]
         for m in models
     ]
 
@@ -198,7 +268,9 @@ def behaviour_change(
     """Fig. 8: after shifting M1's behaviour, does it predict its new behaviour or its old one? Also how the
     shift moved the answers of each shifted task and of the `unrelated` ones (collateral / collapse check)."""
     old, new = object_tables(p, m1t, mc)
-    meta = load_meta(p.store, mc, tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template)
+    meta = load_meta(
+        p.store, p.model_id(mc), tasks=p.eval_tasks, properties=p.cfg.properties, template=p.template
+    )
     # Object rows carry every property of a task; count only the configured ones.
     changed = M.changed_fractions(old, new, properties=p.property_names)
     res = M.behaviour_change(old, new, meta)

@@ -90,6 +90,63 @@ class CalibrationPanel(_Strict):
     task: str
     property: str
 
+    @field_validator("task")
+    @classmethod
+    def _task(cls, v: str) -> str:
+        from inward import tasks as T
+
+        try:
+            return T.get(v).name
+        except UserError as e:
+            raise ValueError(str(e)) from None
+
+    @field_validator("property")
+    @classmethod
+    def _property(cls, v: str) -> str:
+        return _canonical_property(v)
+
+
+def _canonical_property(name: str) -> str:
+    """The stored name of a property (aliases such as is_either_a_or_c → among_a_or_c): rows are stored and
+    filtered under it, so a config that kept an alias would silently lose that property's results."""
+    from inward import properties as P
+
+    try:
+        return P.get(name).name
+    except UserError as e:
+        raise ValueError(str(e)) from None
+
+
+class ObjectLevel(_Strict):
+    """How object-level behaviour is decoded (`inward.runs.configs.ObjectConfig`): part of every row's key."""
+
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(48, ge=1)
+    samples: int = Field(1, ge=1)
+    seed: int = 0
+    mode_of: int | None = Field(
+        None,
+        ge=1,
+        description="Mode of N greedy answers per prompt (the paper's API control, SPEC §7); "
+        "None = 5 for API models, 1 for local ones.",
+    )
+
+    def for_model(self, ref: str) -> Any:
+        """The `ObjectConfig` for model `ref`."""
+        from inward.runs.configs import ObjectConfig, object_config_for
+
+        mode_of = self.mode_of
+        if mode_of is None:
+            auto = object_config_for(ref).mode_of
+            mode_of = auto if self.temperature == 0 and self.samples == 1 else 1
+        return ObjectConfig(
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            samples=self.samples,
+            seed=self.seed,
+            mode_of=mode_of,
+        )
+
 
 class ExperimentConfig(_Strict):
     name: str = Field(
@@ -118,6 +175,10 @@ class ExperimentConfig(_Strict):
         CalibrationPanel(task="mmlu_non_cot", property="among_a_or_c"),
     )
     calibration_method: Literal["exact", "sampled"] = "exact"
+    calibration_samples: int = Field(
+        20, ge=1, description="Samples per prompt when calibration samples (or an exact request falls back)."
+    )
+    object_level: ObjectLevel = ObjectLevel()
     template: str = "inward-v1"
     backend: dict[str, Any] = Field(
         default_factory=dict, description="Options for the local backend (batch_size, device)."
@@ -139,15 +200,7 @@ class ExperimentConfig(_Strict):
     @field_validator("properties")
     @classmethod
     def _props(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if v is not None:
-            from inward import properties as P
-
-            for name in v:
-                try:
-                    P.get(name)
-                except UserError as e:
-                    raise ValueError(str(e)) from None
-        return v
+        return None if v is None else tuple(dict.fromkeys(_canonical_property(name) for name in v))
 
 
 def format_errors(e: ValidationError, source: str) -> str:
@@ -177,7 +230,17 @@ def load_config(path: str | Path) -> ExperimentConfig:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"no experiment file {p}")
-    text = p.read_text(encoding="utf-8")
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise UserError(f"cannot read experiment file {p} ({e.strerror}); check its permissions") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise UserError(
+            f"{p}: line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file as UTF-8"
+        ) from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:

@@ -4,7 +4,10 @@
     results = Pipeline(cfg, workspace).run()     # Ctrl-C, then the same call, continues where it stopped
 
 Every step is content-addressed: its key hashes the step name with everything it depends on (config values,
-input files), and its output is recorded in the store's `steps` table when it finishes. Steps below the pipeline
+input files, and the *identity* of every model it reads or asks: weights and adapter digests, not the ref string),
+and its output is recorded in the store's `steps` table when it finishes. Trained adapters are named by a digest
+of their training inputs (`<run>-<label>-<digest>`), so a changed training setting trains a new adapter beside
+the old one, and every step downstream of it sees a new identity and runs again. Steps below the pipeline
 (object runs, hypothetical runs, training) are themselves resumable, so a step killed half-way loses little.
 """
 
@@ -153,6 +156,28 @@ class Pipeline:
         self._backends[ref] = b
         return b
 
+    def model_id(self, ref: str) -> Any:
+        """`ref`'s identity (`inward.backends.identity.ModelId`), from the files on disk: never stale."""
+        from inward.backends.registry import identify
+        from inward.runs.adapters import adapter_resolver
+
+        r = ModelRef.parse(ref)
+        if (
+            r.provider == "local"
+        ):  # identities are digests of installed weights: install first, as a run would
+            from inward import models
+
+            models.resolve(r.base)
+        return identify(ref, adapter_path=adapter_resolver(self.store))
+
+    def object_config(self, ref: str) -> Any:
+        """The object config (`inward.runs.configs.ObjectConfig`) of `ref`'s behaviour in this experiment."""
+        return self.cfg.object_level.for_model(ref)
+
+    def identity_inputs(self, *refs: str) -> dict[str, str]:
+        """What a step that reads or asks these models depends on: each one's identity and object config."""
+        return {ref: f"{self.model_id(ref).key}/{self.object_config(ref).key()}" for ref in refs}
+
     def release_backends(self) -> None:
         import gc
 
@@ -164,15 +189,20 @@ class Pipeline:
     def train(
         self, label: str, base: str, data: Path, plan: Training, *, init_adapter: str | None = None
     ) -> str:
-        """Fine-tune `base` on `data` as model `<run>-<label>`; returns its ModelRef."""
-        name = f"{self.cfg.name}-{label}"
+        """Fine-tune `base` on `data` as model `<run>-<label>-<digest of the inputs>`; returns its ModelRef.
+
+        The name carries the digest so that changed inputs (settings, data, base or initial adapter) train a new
+        adapter instead of resuming, reusing or overwriting the old one."""
         inputs = {
             "base": base,
+            "base_id": self.model_id(base).key,
             "data": file_digest(data),
             "plan": plan.model_dump(),
             "init": init_adapter,
+            "init_id": None if init_adapter is None else self.model_id(f"{base}+adapter={init_adapter}").key,
             "seed": self.cfg.seed,
         }
+        name = f"{self.cfg.name}-{label}-{_digest(inputs)[:6]}"
 
         def fn() -> dict[str, Any]:
             from inward.runs.adapters import train_and_register
@@ -217,16 +247,18 @@ class Pipeline:
                 self.store,
                 self.backend(meta_model),
                 tasks=tasks,
-                about=object_model,
+                about=self.model_id(object_model),
                 split="val",
                 limit=limit,
                 template=self.template,
                 properties=self.cfg.properties,
+                object_config=self.object_config(object_model),
                 progress=self.progress,
                 only=only,
             )
             return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
 
+        models = [object_model, meta_model, *([changed_from] if changed_from else [])]
         self.step(
             f"evaluate {meta_model} about {object_model}",
             {
@@ -236,6 +268,7 @@ class Pipeline:
                 "n": limit,
                 "tpl": self.template.name,
                 "p": self.cfg.properties,
+                "ids": self.identity_inputs(*models),
                 **({"changed_from": changed_from} if changed_from else {}),
             },
             fn,
@@ -262,7 +295,11 @@ class Pipeline:
         base = {self.cfg.models.m2: "M2", self.cfg.models.m1: "M1"}.get(str(r.base), r.name)  # M1 wins a tie
         if r.adapter is None:
             return f"{base} ({r.name})"
-        return f"{base} ({r.name}) + {r.adapter.removeprefix(self.cfg.name + '-')}"
+        adapter = r.adapter.removeprefix(self.cfg.name + "-")
+        stem, dash, digest = adapter.rpartition("-")
+        if dash and len(digest) == 6 and all(c in "0123456789abcdef" for c in digest):
+            adapter = stem  # the inputs digest of a pipeline-trained adapter: not for people
+        return f"{base} ({r.name}) + {adapter}"
 
     def run(self) -> Any:
         """Runs every configured experiment; returns `inward.report.Results` (what results.json holds)."""
@@ -335,6 +372,7 @@ class Pipeline:
                 seed=self.cfg.seed,
                 template=self.template,
                 progress=self.progress,
+                object_config=self.object_config(base),
             )
             return {"path": str(path), "val": str(val) if val else None, "digest": file_digest(path)}
 
@@ -347,6 +385,7 @@ class Pipeline:
                 "p": self.cfg.properties,
                 "seed": self.cfg.seed,
                 "tpl": self.template.name,
+                "ids": self.identity_inputs(base),
             },
             fn,
         )
@@ -360,12 +399,20 @@ class Pipeline:
 
         def fn() -> dict[str, Any]:
             path = build_cross(
-                self.store, self.backend(about), like, data, template=self.template, progress=self.progress
+                self.store,
+                self.backend(about),
+                like,
+                data,
+                template=self.template,
+                progress=self.progress,
+                object_config=self.object_config(about),
             )
             return {"path": str(path), "digest": file_digest(path)}
 
         ds = self.step(
-            f"dataset cross {label} on {about_label}", {"about": about, "like": file_digest(like)}, fn
+            f"dataset cross {label} on {about_label}",
+            {"about": about, "like": file_digest(like), "ids": self.identity_inputs(about)},
+            fn,
         )
         return self.train(f"{label}-cross-{about_label}", base, Path(ds["path"]), plan)
 
@@ -395,7 +442,13 @@ class Pipeline:
 
         ds = self.step(
             "dataset shift m1",
-            {"m1t": m1t, "source": source, "sizes": c.sizes.model_dump(), "seed": c.seed},
+            {
+                "m1t": m1t,
+                "source": source,
+                "sizes": c.sizes.model_dump(),
+                "seed": c.seed,
+                "ids": self.identity_inputs(m1t, source),
+            },
             fn,
         )
         adapter = ModelRef.parse(m1t).adapter
@@ -429,6 +482,7 @@ class Pipeline:
             split="val",
             limit=limit,
             template=self.template,
+            config=self.object_config(model),
             progress=self.progress,
         )
 
@@ -439,4 +493,14 @@ class Pipeline:
             o = self._objects(model, tasks, limit)
             return {"object_rows": o.new_rows + o.existing_rows}
 
-        self.step(f"answer {model}", {"o": model, "t": tasks, "n": limit, "tpl": self.template.name}, fn)
+        self.step(
+            f"answer {model}",
+            {
+                "o": model,
+                "t": tasks,
+                "n": limit,
+                "tpl": self.template.name,
+                "ids": self.identity_inputs(model),
+            },
+            fn,
+        )

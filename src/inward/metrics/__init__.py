@@ -2,7 +2,7 @@
 
 from inward import metrics as M
 scored = M.join_object_meta(object_df, meta_df)     # scored table (see `join_object_meta` for formats)
-M.accuracy(scored)                                  # per group + "average" (micro), SEM and bootstrap CIs
+M.accuracy(scored)                                  # per group + "average" (micro), SEM, item-clustered CIs
 M.mode_baseline(scored)                             # the "⋆" baseline
 M.paired_tests(self_scored, cross_scored)           # self vs cross on the same prompts
 M.calibration_mad(M.calibration_points(obj_dists, meta_dists))
@@ -39,6 +39,15 @@ from inward.metrics._calibration import (
     calibration_points,
     empirical_distribution,
 )
+from inward.metrics._clustered import (
+    CLUSTER,
+    cluster_bootstrap_ci,
+    cluster_bootstrap_distribution,
+    cluster_codes,
+    cluster_paired_bootstrap,
+    cluster_sums,
+    cluster_unpaired_bootstrap,
+)
 from inward.metrics._entropy import MATCH_BY, PROPERTY_BY, entropy, entropy_match, entropy_table
 from inward.metrics._rules import (
     DEFAULT_RULES,
@@ -70,6 +79,7 @@ from inward.metrics._stats import (
 
 __all__ = [
     "AVERAGE",
+    "CLUSTER",
     "DEFAULT_RULES",
     "KEY",
     "MATCH_BY",
@@ -90,6 +100,12 @@ __all__ = [
     "calibration_mad_by_rank",
     "calibration_points",
     "changed_fractions",
+    "cluster_bootstrap_ci",
+    "cluster_bootstrap_distribution",
+    "cluster_codes",
+    "cluster_paired_bootstrap",
+    "cluster_sums",
+    "cluster_unpaired_bootstrap",
     "compliance_rates",
     "compliant_object_rows",
     "empirical_distribution",

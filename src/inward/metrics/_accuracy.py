@@ -2,12 +2,18 @@
 
     accuracy(scored)                      # per reporting group + "average" (micro-average, SPEC §10.1)
     accuracy(scored, by=("task", "property"), average=False)
-    paired_test(self_scored, cross_scored)            # PairedTest: accuracies, diff, bootstrap CI, McNemar p
+    paired_test(self_scored, cross_scored)            # PairedTest: accuracies, diff, bootstrap CIs, p-values
     paired_tests(self_scored, cross_scored)           # the same per group + average, as a table
     compliance_rates(scored)              # share of compliant hypothetical answers + counts per rule
 
 "average" is the paper's "Average of properties": every row pooled (weighted by row count), not the mean of
 the per-group accuracies.
+
+Two kinds of uncertainty are reported. Row-level: ±1.96·SEM (the paper's error bars, kept for
+comparability), Wilson, the row bootstrap and McNemar, all of which treat every (task, item_id, property) row
+as independent. Item-clustered (`inward.metrics._clustered`): a bootstrap that resamples prompts
+``(task, item_id)``, so the correlated properties of one answer move together; within a group the clusters
+are that group's prompts. inward's own verdicts (report p-values and significance) use the clustered numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ from typing import Any
 
 import pandas as pd
 
+from inward.metrics._clustered import (
+    CLUSTER,
+    cluster_bootstrap_ci,
+    cluster_codes,
+    cluster_paired_bootstrap,
+    cluster_sums,
+)
 from inward.metrics._scoring import KEY, is_missing
 from inward.metrics._stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, sem, sem_ci, wilson_ci
 
@@ -56,20 +69,26 @@ def accuracy(
     iterations: int = 1000,
     level: float = 0.95,
     seed: int = 42,
+    cluster: Sequence[str] | None = CLUSTER,
 ) -> pd.DataFrame:
     """Accuracy per group of a scored table, plus the pooled ``average`` row.
 
     Columns: the by-columns, ``n``, ``k`` (correct rows), ``acc``, ``sem``, ``ci_low``/``ci_high``
-    (acc ± 1.96·SEM, the paper's error bars), ``wilson_low``/``wilson_high`` (Wilson score interval, for small
-    n) and ``boot_low``/``boot_high`` (percentile bootstrap, seeded).
-    ``by=None`` gives the single pooled row.
+    (acc ± 1.96·SEM: the paper's row-level SEM interval, kept for comparability), ``wilson_low``/
+    ``wilson_high`` (Wilson score interval, for small n), ``boot_low``/``boot_high`` (row-level percentile
+    bootstrap, seeded), ``n_clusters`` (prompts: distinct `cluster` keys in the group) and
+    ``cluster_low``/``cluster_high`` (item-clustered percentile bootstrap, seeded; NaN below two prompts).
+    ``by=None`` gives the single pooled row; ``cluster=None`` makes every row its own cluster.
     """
     rows = []
     for labels, sub in iter_groups(df, by, average):
-        n, k = len(sub), int(sub[column].astype(bool).sum())
+        correct = sub[column].astype(bool)
+        n, k = len(sub), int(correct.sum())
         lo, hi = sem_ci(k, n)
         wlo, whi = wilson_ci(k, n)
         blo, bhi = bootstrap_ci(k, n, iterations=iterations, level=level, seed=seed)
+        k_c, n_c = cluster_sums(correct.to_numpy(), cluster_codes(sub, cluster))
+        clo, chi = cluster_bootstrap_ci(k_c, n_c, iterations=iterations, level=level, seed=seed)
         rows.append(
             {
                 **labels,
@@ -83,6 +102,9 @@ def accuracy(
                 "wilson_high": whi,
                 "boot_low": blo,
                 "boot_high": bhi,
+                "n_clusters": len(n_c),
+                "cluster_low": clo,
+                "cluster_high": chi,
             }
         )
     return pd.DataFrame(rows)
@@ -90,40 +112,63 @@ def accuracy(
 
 @dataclass(frozen=True)
 class PairedTest:
-    """A vs B on the same prompts. ``diff`` = acc_a − acc_b; CI from a paired bootstrap of that difference."""
+    """A vs B on the same prompts. ``diff`` = acc_a − acc_b, with two intervals and p-values: row-level
+    (``ci_low``/``ci_high``, ``p_bootstrap`` from a paired bootstrap of rows; ``p_mcnemar``), treating rows as
+    independent, and item-clustered (``cluster_ci_low``/``cluster_ci_high``, ``p_cluster``), resampling the
+    ``n_clusters`` prompts. Verdicts should use the clustered ones."""
 
     n: int
     acc_a: float
     acc_b: float
     diff: float
-    ci_low: float
+    ci_low: float  # row-level paired bootstrap
     ci_high: float
     p_bootstrap: float
     a_only: int  # rows A got right and B wrong
     b_only: int
-    p_mcnemar: float  # exact McNemar (binomial on the discordant pairs)
+    p_mcnemar: float  # exact McNemar (binomial on the discordant pairs), rows as independent
+    n_clusters: int = 0  # prompts (distinct cluster keys) among the n rows
+    cluster_ci_low: float = math.nan  # item-clustered paired bootstrap
+    cluster_ci_high: float = math.nan
+    p_cluster: float = math.nan  # two-sided, same null-shift convention as p_bootstrap
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def align(
-    df_a: pd.DataFrame, df_b: pd.DataFrame, *, key: Sequence[str] = KEY, column: str = "correct"
+    df_a: pd.DataFrame,
+    df_b: pd.DataFrame,
+    *,
+    key: Sequence[str] = KEY,
+    column: str = "correct",
+    cluster: Sequence[str] | None = CLUSTER,
 ) -> pd.DataFrame:
-    """Rows present in both tables with ``correct_a``/``correct_b`` (and ``group`` from A when it has one)."""
-    left = df_a[[*key, *(["group"] if "group" in df_a.columns else []), column]]
+    """Rows present in both tables with ``correct_a``/``correct_b`` (and ``group`` and the `cluster` columns
+    from A when it has them)."""
+    extra = [c for c in ("group", *(cluster or ())) if c in df_a.columns and c not in key]
+    left = df_a[[*key, *dict.fromkeys(extra), column]]
     right = df_b[[*key, column]]
     merged = left.merge(right, on=list(key), how="inner", suffixes=("_a", "_b"), validate="one_to_one")
     return merged.rename(columns={f"{column}_a": "correct_a", f"{column}_b": "correct_b"})
 
 
-def paired_from_aligned(aligned: pd.DataFrame, *, iterations: int = 1000, seed: int = 42) -> PairedTest:
+def paired_from_aligned(
+    aligned: pd.DataFrame,
+    *,
+    iterations: int = 1000,
+    seed: int = 42,
+    cluster: Sequence[str] | None = CLUSTER,
+) -> PairedTest:
     a = aligned["correct_a"].astype(bool)
     b = aligned["correct_b"].astype(bool)
     n11, n10 = int((a & b).sum()), int((a & ~b).sum())
     n01, n00 = int((~a & b).sum()), int((~a & ~b).sum())
     n = len(aligned)
     lo, hi, p_boot = paired_bootstrap(n11, n10, n01, n00, iterations=iterations, seed=seed)
+    delta = (a.astype(int) - b.astype(int)).to_numpy(dtype=float)  # per row: +1 only A, −1 only B
+    d_c, n_c = cluster_sums(delta, cluster_codes(aligned, cluster))
+    clo, chi, p_cl = cluster_paired_bootstrap(d_c, n_c, iterations=iterations, seed=seed)
     acc_a = (n11 + n10) / n if n else math.nan
     acc_b = (n11 + n01) / n if n else math.nan
     return PairedTest(
@@ -137,6 +182,10 @@ def paired_from_aligned(aligned: pd.DataFrame, *, iterations: int = 1000, seed: 
         a_only=n10,
         b_only=n01,
         p_mcnemar=mcnemar_exact(n10, n01),
+        n_clusters=len(n_c),
+        cluster_ci_low=clo,
+        cluster_ci_high=chi,
+        p_cluster=p_cl,
     )
 
 
@@ -148,9 +197,11 @@ def paired_test(
     column: str = "correct",
     iterations: int = 1000,
     seed: int = 42,
+    cluster: Sequence[str] | None = CLUSTER,
 ) -> PairedTest:
     """Compare two scored tables on the prompts they share (e.g. self vs cross predicting the same M1)."""
-    return paired_from_aligned(align(df_a, df_b, key=key, column=column), iterations=iterations, seed=seed)
+    aligned = align(df_a, df_b, key=key, column=column, cluster=cluster)
+    return paired_from_aligned(aligned, iterations=iterations, seed=seed, cluster=cluster)
 
 
 def paired_tests(
@@ -163,14 +214,19 @@ def paired_tests(
     column: str = "correct",
     iterations: int = 1000,
     seed: int = 42,
+    cluster: Sequence[str] | None = CLUSTER,
 ) -> pd.DataFrame:
-    """`paired_test` per group (by-columns taken from table A) plus the pooled ``average`` row."""
-    aligned = align(df_a, df_b, key=key, column=column)
+    """`paired_test` per group (by-columns taken from table A) plus the pooled ``average`` row; within a group
+    the clusters are that group's prompts."""
+    aligned = align(df_a, df_b, key=key, column=column, cluster=cluster)
     extra = [c for c in by_columns(by) if c not in aligned.columns]
     if extra:
         aligned = aligned.merge(df_a[[*key, *extra]], on=list(key), how="left")
     rows = [
-        {**labels, **paired_from_aligned(sub, iterations=iterations, seed=seed).as_dict()}
+        {
+            **labels,
+            **paired_from_aligned(sub, iterations=iterations, seed=seed, cluster=cluster).as_dict(),
+        }
         for labels, sub in iter_groups(aligned, by, average)
     ]
     return pd.DataFrame(rows)

@@ -47,6 +47,7 @@ from inward.metrics._accuracy import (
     paired_tests,
 )
 from inward.metrics._baselines import mode_baseline
+from inward.metrics._clustered import cluster_codes, cluster_sums, cluster_unpaired_bootstrap
 from inward.metrics._entropy import MATCH_BY, entropy_match
 from inward.metrics._rules import DEFAULT_RULES, ScoringRules
 from inward.metrics._scoring import (
@@ -205,6 +206,9 @@ def _unpaired_summary(
         k_b, n_b = int(sub_old["correct"].sum()), len(sub_old)
         lo, hi, p = unpaired_bootstrap(k_a, n_a, k_b, n_b, iterations=iterations, seed=seed)
         diff = (k_a / n_a if n_a else math.nan) - (k_b / n_b if n_b else math.nan)
+        ka_c, na_c = cluster_sums(sub_new["correct"].to_numpy(dtype=float), cluster_codes(sub_new))
+        kb_c, nb_c = cluster_sums(sub_old["correct"].to_numpy(dtype=float), cluster_codes(sub_old))
+        clo, chi, p_cl = cluster_unpaired_bootstrap(ka_c, na_c, kb_c, nb_c, iterations=iterations, seed=seed)
         rows.append(
             {
                 **labels,
@@ -215,6 +219,10 @@ def _unpaired_summary(
                 "a_only": math.nan,
                 "b_only": math.nan,
                 "p_mcnemar": math.nan,
+                "n_clusters": len(na_c) + len(nb_c),
+                "cluster_ci_low": clo,
+                "cluster_ci_high": chi,
+                "p_cluster": p_cl,
             }
         )
     return pd.DataFrame(rows)
@@ -239,8 +247,11 @@ def behaviour_change(
     ``summary`` columns: by-columns, ``n`` (= ``n_old`` and ``n_new`` unless entropy-adjusted), ``acc_old``,
     ``old_ci_low``/``old_ci_high``, ``acc_new``, ``new_ci_low``/``new_ci_high`` (±1.96·SEM), the Wilson
     bounds ``old_wilson_low``/``old_wilson_high``/``new_wilson_low``/``new_wilson_high``,
-    ``mode_old``/``mode_new`` (mode-baseline accuracies), ``diff`` = acc_new − acc_old with bootstrap
-    ``ci_low``/``ci_high``, ``p_bootstrap`` and ``p_mcnemar``.
+    ``mode_old``/``mode_new`` (mode-baseline accuracies), ``diff`` = acc_new − acc_old with row-level bootstrap
+    ``ci_low``/``ci_high``, ``p_bootstrap`` and ``p_mcnemar``; item-clustered (prompts resampled):
+    ``old_cluster_low``/``old_cluster_high``/``new_cluster_low``/``new_cluster_high`` for the accuracies and
+    ``cluster_ci_low``/``cluster_ci_high``/``p_cluster`` for diff, over ``n_clusters`` prompts (summed over
+    both conditions when entropy-adjusted, where each condition's prompts are resampled on their own).
     """
     shifted = shifted_prompts(old_object_df, new_object_df, key=key)
     meta = new_meta_df
@@ -272,7 +283,7 @@ def behaviour_change(
         tests = paired_tests(vs_new, vs_old, by, key=key, iterations=iterations, seed=seed)
         tests = tests.drop(columns=["n", "acc_a", "acc_b"])
 
-    bounds = ["ci_low", "ci_high", "wilson_low", "wilson_high"]
+    bounds = ["ci_low", "ci_high", "wilson_low", "wilson_high", "cluster_low", "cluster_high"]
     summary = acc_old[[*cols, "n", "acc", *bounds]].rename(
         columns={"n": "n_old", "acc": "acc_old", **{b: f"old_{b}" for b in bounds}}
     )

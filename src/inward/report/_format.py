@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from inward.report.results import AVERAGE, AccRow, ChangeRow
+from inward.report.results import AVERAGE, AccRow, ChangeRow, PairedTest
 
 # Below this many rows a ±1.96·SEM interval is a poor approximation (at 0 of 7 it is [0, 0]); the report shows
 # the Wilson score interval there instead, and the paper's error bars above it.
@@ -44,6 +44,60 @@ def _ci(
 ) -> str:
     lo, hi = wilson if n < SMALL_N and None not in wilson else sem
     return pct_ci(acc, lo, hi)
+
+
+def bounds(low: float | None, high: float | None) -> str:
+    """``[47.0, 51.8]`` (percent), ``n/a`` when a bound is missing: an interval in a column of its own."""
+    return "n/a" if low is None or high is None else f"[{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def cluster_ci(row: AccRow) -> str:
+    """The item-clustered bootstrap interval of an accuracy row (prompts resampled, not rows)."""
+    return bounds(row.cluster_low, row.cluster_high)
+
+
+def change_cluster_ci(row: ChangeRow, which: Literal["old", "new"]) -> str:
+    return bounds(getattr(row, f"{which}_cluster_low"), getattr(row, f"{which}_cluster_high"))
+
+
+def clustered(t: PairedTest | ChangeRow) -> bool:
+    """Whether a test carries item-clustered numbers (results written before they existed do not)."""
+    return t.n_clusters is not None
+
+
+def verdict_p(t: PairedTest | ChangeRow | None) -> float | None:
+    """The p-value inward's verdicts use: the item-clustered bootstrap's; in results written before it
+    existed, the row-level bootstrap's (see `verdict_name`)."""
+    if t is None:
+        return None
+    return t.p_cluster if clustered(t) else t.p_bootstrap
+
+
+def verdict_name(t: PairedTest | ChangeRow | None) -> str:
+    return "item-clustered bootstrap" if t is None or clustered(t) else "row bootstrap"
+
+
+def verdict_diff(t: PairedTest | ChangeRow | None) -> str:
+    """``+16.7 pp [15.9, 17.5]`` with the interval of `verdict_p`'s test; the row-level one marked ``(rows)``
+    in results written before the clustered one existed."""
+    if t is None:
+        return "n/a"
+    if not clustered(t):
+        lo, hi = (t.diff_ci_low, t.diff_ci_high) if isinstance(t, ChangeRow) else (t.ci_low, t.ci_high)
+        return pp(t.diff, lo, hi) + (" (rows)" if lo is not None and hi is not None else "")
+    if isinstance(t, ChangeRow):
+        return pp(t.diff, t.diff_cluster_low, t.diff_cluster_high)
+    return pp(t.diff, t.cluster_ci_low, t.cluster_ci_high)
+
+
+P_COLUMNS = "p clustered / rows / McNemar"
+
+
+def p_values(t: PairedTest | ChangeRow | None) -> str:
+    """``0.075 / 0.001 / 0.004``: item-clustered bootstrap, row bootstrap and McNemar p (`P_COLUMNS`)."""
+    if t is None:
+        return "n/a"
+    return " / ".join(p_value(p) for p in (t.p_cluster, t.p_bootstrap, t.p_mcnemar))
 
 
 def pp(diff: float | None, low: float | None = None, high: float | None = None) -> str:

@@ -4,9 +4,11 @@
     paths = figures.write_figures(results, out_dir)   # {"self_training": out_dir/"fig4_self_training.png", …}
     figures.self_training_figure(results.self_training, "fig4.png")
 
-Bar charts show accuracy per reporting group plus the micro-average, 95% CI error bars (±1.96·SEM) and a ⋆ at
-the mode baseline of each bar's own rows (the paper's marker). Calibration panels plot hypothetical against
-object-level probability per equal-frequency bin, with the diagonal and each condition's MAD in the legend.
+Bar charts show accuracy per reporting group plus the micro-average, 95% CI error bars (±1.96·SEM, the paper's,
+kept for comparability) and a ⋆ at the mode baseline of each bar's own rows (the paper's marker); brackets give
+a difference with the p-value verdicts use (item-clustered bootstrap, `_format.verdict_p`). Calibration panels
+plot hypothetical against object-level probability per equal-frequency bin, with the diagonal and each
+condition's MAD in the legend.
 Colours are the Okabe–Ito palette (colour-blind safe).
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inward.errors import MissingExtraError
-from inward.report._format import fmt_p, group_label
+from inward.report._format import fmt_p, group_label, verdict_p
 from inward.report.results import (
     AVERAGE,
     AccRow,
@@ -234,7 +236,7 @@ def _save(fig: Figure, path: str | Path) -> Path:
 def _diff_label(t: PairedTest | None) -> str:
     if t is None or t.diff is None:
         return "no test"
-    return f"{100 * t.diff:+.1f} pp\n{fmt_p(t.p_bootstrap)}"
+    return f"{100 * t.diff:+.1f} pp\n{fmt_p(verdict_p(t))}"
 
 
 def self_training_figure(st: SelfTraining, path: str | Path) -> Path:
@@ -362,6 +364,8 @@ def behaviour_change_figure(bc: BehaviourChange, path: str | Path) -> Path:
                     diff=avg.diff,
                     p_bootstrap=avg.p_bootstrap,
                     p_mcnemar=avg.p_mcnemar,
+                    n_clusters=avg.n_clusters,
+                    p_cluster=avg.p_cluster,
                 )
                 _brackets(ax, pos[AVERAGE], _tops(series, AVERAGE), [_diff_label(t)])
         return _save(fig, path)

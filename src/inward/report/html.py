@@ -34,8 +34,10 @@ from inward.report.results import (
 )
 from inward.report.summary import ANSWER_HEADER, answer_cells, headlines
 
-P_HEADER = "p (bootstrap / McNemar)"
-CONDITION = ("accuracy [95% CI]", "baseline", "compliance")
+SEM = "±1.96·SEM (paper, rows)"
+CLU = "item-clustered bootstrap"
+DIFF = f"Δ [{CLU}]"
+CONDITION = (SEM, CLU, "baseline", "compliance")
 SECTIONS = (
     ("self-training", "Self-prediction training (Fig. 4)"),
     ("cross-prediction", "Cross-prediction (Fig. 5)"),
@@ -85,18 +87,15 @@ def _groups(*tables: Sequence[Any] | None) -> list[str]:
     return [g for g in seen if g != "average"] + (["average"] if "average" in seen else [])
 
 
-def _acc_cell(r: AccRow | None) -> str:
-    return "—" if r is None else esc(F.acc_ci(r))
+def _acc_cells(r: AccRow | None) -> list[str]:
+    """The accuracy with the paper's interval, then the item-clustered bootstrap interval."""
+    return ["—", "—"] if r is None else [esc(F.acc_ci(r)), esc(F.cluster_ci(r))]
 
 
-def _ps(p_boot: float | None, p_mcnemar: float | None) -> str:
-    return esc(f"{F.p_value(p_boot)} / {F.p_value(p_mcnemar)}")
-
-
-def _test_cells(t: PairedTest | None) -> list[str]:
+def _test_cells(t: PairedTest | ChangeRow | None) -> list[str]:
     if t is None:
         return ["—", "—"]
-    return [esc(F.pp(t.diff, t.ci_low, t.ci_high)), _ps(t.p_bootstrap, t.p_mcnemar)]
+    return [esc(F.verdict_diff(t)), esc(F.p_values(t))]
 
 
 def _train(stats: TrainStats | None, who: str = "") -> str:
@@ -115,14 +114,14 @@ def self_training_html(st: SelfTraining, fig: str | None) -> str:
         _figure(
             fig,
             "Self-prediction accuracy before and after training",
-            "Bars: accuracy per property and micro-average with 95% CI (±1.96·SEM); ★: mode baseline "
-            "of the same rows; bracket: trained − untrained with its bootstrap p-value.",
+            "Bars: accuracy per property and micro-average with 95% CI (±1.96·SEM, the paper's); ★: mode "
+            "baseline of the same rows; bracket: trained − untrained with its item-clustered bootstrap p-value.",
         )
     ]
     if st.tasks:
         out.append(f'<p class="muted">Held-out tasks: {esc(", ".join(st.tasks))}.</p>')
-    header = ["group", "n", *CONDITION, *CONDITION, "Δ [95% CI]", "p boot / McNemar"]
-    spans = [("", 2), ("untrained", 3), ("self-trained", 3), ("trained − untrained", 2)]
+    header = ["group", "n", *CONDITION, *CONDITION, DIFF, esc(F.P_COLUMNS)]
+    spans = [("", 2), ("untrained", 4), ("self-trained", 4), ("trained − untrained", 2)]
     for m in st.models:
         rows = []
         for g in _groups(m.untrained, m.trained):
@@ -132,10 +131,10 @@ def self_training_html(st: SelfTraining, fig: str | None) -> str:
                 [
                     esc(F.group_label(g)),
                     esc(" / ".join(F.count(n) for n in ns)),
-                    _acc_cell(u),
+                    *_acc_cells(u),
                     esc(F.pct(u.baseline if u else None)),
                     esc(F.pct(u.compliance if u else None)),
-                    _acc_cell(t),
+                    *_acc_cells(t),
                     esc(F.pct(t.baseline if t else None)),
                     esc(F.pct(t.compliance if t else None)),
                     *_test_cells(find_row(m.tests, g)),
@@ -156,16 +155,17 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
         _figure(
             fig,
             "Self-prediction versus cross-prediction accuracy",
-            "Bars: accuracy predicting the target's behaviour, per property and micro-average, 95% CI; "
-            "★: mode baseline; brackets: self − cross with bootstrap p-values.",
+            "Bars: accuracy predicting the target's behaviour, per property and micro-average, 95% CI "
+            "(±1.96·SEM, the paper's); ★: mode baseline; brackets: self − cross with item-clustered "
+            "bootstrap p-values.",
         )
     ]
     if cp.tasks:
         out.append(f'<p class="muted">Held-out tasks: {esc(", ".join(cp.tasks))}.</p>')
     for tg in cp.targets:
         tables = [tg.self_rows, *(c.rows for c in tg.cross)]
-        header = ["group", "n", "baseline", f"self ({esc(tg.label)})", "compliance"]
-        header += [f"{esc(c.label)}" for c in tg.cross]
+        header = ["group", "n", "baseline", "compliance", *[SEM, CLU] * (1 + len(tg.cross))]
+        spans = [("", 4), (f"self ({esc(tg.label)})", 2), *((esc(c.label), 2) for c in tg.cross)]
         rows = []
         for g in _groups(*tables):
             own = find_row(tg.self_rows, g)
@@ -173,10 +173,10 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
                 esc(F.group_label(g)),
                 esc(F.count(own.n if own else None)),
                 esc(F.pct(own.baseline if own else None)),
-                _acc_cell(own),
                 esc(F.pct(own.compliance if own else None)),
+                *_acc_cells(own),
             ]
-            rows.append(cells + [_acc_cell(find_row(c.rows, g)) for c in tg.cross])
+            rows.append(cells + [x for c in tg.cross for x in _acc_cells(find_row(c.rows, g))])
         tests = [
             [esc(F.group_label(t.group)), esc(c.label), esc(F.count(t.n)), *_test_cells(t)]
             for c in tg.cross
@@ -186,9 +186,9 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
         out += [
             f"<h3>Predicting {esc(tg.label)}</h3>",
             f'<p class="muted"><code>{esc(tg.model)}</code>{refs}</p>',
-            _table(header, rows, caption="Accuracy [95% CI]"),
+            _table(header, rows, caption="Accuracy with two 95% intervals", spans=spans),
             _table(
-                ["group", "predictor", "n", "Δ self − cross [95% CI]", P_HEADER],
+                ["group", "predictor", "n", f"Δ self − cross [{CLU}]", esc(F.P_COLUMNS)],
                 tests,
                 caption="Paired tests on the same prompts",
             ),
@@ -213,6 +213,8 @@ def calibration_html(cal: Calibration, fig: str | None) -> str:
         "MAD",
         *(f"MAD {esc(k)}" for k in ranks),
         "prompts",
+        "covered mass (object / hypothetical)",
+        "non-compliant mass (dropped)",
         "method",
         "object model",
         "hypothetical model",
@@ -223,16 +225,40 @@ def calibration_html(cal: Calibration, fig: str | None) -> str:
             esc(c.label),
             esc(F.mad(c.mad)),
             *(esc(F.mad(c.mad_by_rank.get(k))) for k in ranks),
-            esc(F.count(p.n_prompts)),
-            esc(p.method + (f" ({p.samples} samples)" if p.samples else "")),
+            esc(F.count(c.n_prompts if c.n_prompts is not None else p.n_prompts)),
+            esc(_coverage(c.object_coverage, c.meta_coverage) + (" ⚠ low" if c.low_coverage else "")),
+            esc(F.pct(c.object_noncompliant) if c.object_noncompliant is not None else "—"),
+            esc(_methods(p.method, c.methods, p.samples)),
             esc(c.object_model or "—"),
             esc(c.hypothetical_model or "—"),
         ]
         for p in cal.panels
         for c in p.conditions
     ]
-    out.append(_table(header, rows, caption="MAD ×100 (lower is better)"))
+    floors = {p.coverage_floor for p in cal.panels if p.coverage_floor is not None}
+    note = (
+        f"; ⚠ low: a side covers less than {min(floors):.0%} of the probability mass, so renormalising may move "
+        f"points by more than {100 * (1 - min(floors)):.0f} MAD points"
+        if floors
+        else ""
+    )
+    out.append(_table(header, rows, caption=f"MAD ×100 (lower is better){note}"))
     return "\n".join(out)
+
+
+def _coverage(obj: float | None, meta: float | None) -> str:
+    return " / ".join("—" if x is None else f"{x:.3f}" for x in (obj, meta))
+
+
+def _methods(requested: str, used: dict[str, int], samples: int | None) -> str:
+    """The requested method, and what the backend actually did when it differs (with the real sample count)."""
+    other = {k: v for k, v in used.items() if k != requested}
+    text = requested + (f" ({samples} samples)" if samples and requested == "sampled" else "")
+    if other:
+        text += " — used " + ", ".join(f"{k} ×{v}" for k, v in sorted(other.items()))
+        if samples and requested != "sampled":
+            text += f" ({samples} samples)"
+    return text
 
 
 def _change_table(rows: Sequence[ChangeRow], caption: str) -> str:
@@ -240,17 +266,19 @@ def _change_table(rows: Sequence[ChangeRow], caption: str) -> str:
         "group",
         "n",
         "changed",
-        "accuracy [95% CI]",
+        SEM,
+        CLU,
         "baseline",
-        "accuracy [95% CI]",
+        SEM,
+        CLU,
         "baseline",
-        "Δ [95% CI]",
-        "p boot / McNemar",
+        DIFF,
+        esc(F.P_COLUMNS),
     ]
     spans = [
         ("", 3),
-        ("predicting the old behaviour", 2),
-        ("predicting its new behaviour", 2),
+        ("predicting the old behaviour", 3),
+        ("predicting its new behaviour", 3),
         ("new − old", 2),
     ]
     cells = [
@@ -259,11 +287,12 @@ def _change_table(rows: Sequence[ChangeRow], caption: str) -> str:
             esc(F.count(r.n)),
             esc(F.pct(r.changed_fraction) + (f" of {F.count(r.n_compared)}" if r.n_compared else "")),
             esc(F.change_ci(r, "old")),
+            esc(F.change_cluster_ci(r, "old")),
             esc(F.pct(r.baseline_old)),
             esc(F.change_ci(r, "new")),
+            esc(F.change_cluster_ci(r, "new")),
             esc(F.pct(r.baseline_new)),
-            esc(F.pp(r.diff, r.diff_ci_low, r.diff_ci_high)),
-            _ps(r.p_bootstrap, r.p_mcnemar),
+            *_test_cells(r),
         ]
         for r in rows
     ]
@@ -276,8 +305,9 @@ def behaviour_change_html(bc: BehaviourChange, fig: str | None) -> str:
             fig,
             "Behaviour change",
             "Hypothetical answers of the shifted model scored against its new "
-            "behaviour and against the old model's behaviour, on prompts whose property changed; 95% CI; ★: "
-            "mode baseline.",
+            "behaviour and against the old model's behaviour, on prompts whose property changed; 95% CI "
+            "(±1.96·SEM, the paper's); ★: mode baseline; bracket: new − old with its item-clustered bootstrap "
+            "p-value.",
         )
     ]
     shift = f" on {esc(bc.shift_data)}" if bc.shift_data else ""
@@ -399,9 +429,13 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         '<a href="results.json">results.json</a></p></header>',
         f"<nav>{nav}</nav>",
         f'<section id="summary"><h2>Headline</h2>{head}{notes}'
-        '<p class="muted">Accuracy = micro-average over all evaluated rows with 95% CI (±1.96·SEM, the '
-        f"paper's error bars; in tables, the Wilson score interval where n &lt; {F.SMALL_N}); ★ = mode "
-        "baseline of the same rows; Δ in percentage points with a paired-bootstrap 95% CI; p two-sided.</p>"
+        '<p class="muted">Accuracy = micro-average over all evaluated rows with two 95% intervals: '
+        "±1.96·SEM (paper, rows): the paper's error bars, which treat every (prompt, property) row as "
+        f"independent, kept for comparability (in tables, the Wilson score interval where n &lt; {F.SMALL_N}); "
+        "and the item-clustered bootstrap, which resamples prompts so that the properties of one answer move "
+        "together. ★ = mode baseline of the same rows; Δ in percentage points with its item-clustered "
+        "bootstrap 95% CI; p two-sided: item-clustered bootstrap (the one verdicts use), row bootstrap, "
+        "McNemar.</p>"
         "</section>",
     ]
     for sid, title in SECTIONS:

@@ -60,12 +60,23 @@ class AccRow(_Model):
     n: Int = Field(description="Rows (prompt × property) evaluated.")
     k: Int | None = Field(default=None, description="Rows whose hypothetical answer was correct.")
     acc: Num = Field(description="Accuracy k / n.")
-    ci_low: Num = Field(default=None, description="Lower 95% bound, acc − 1.96·SEM (the paper's error bars).")
-    ci_high: Num = Field(default=None, description="Upper 95% bound, acc + 1.96·SEM.")
+    ci_low: Num = Field(
+        default=None,
+        description="Lower 95% bound, acc − 1.96·SEM: the paper's row-level SEM interval, kept for comparability.",
+    )
+    ci_high: Num = Field(default=None, description="Upper 95% bound, acc + 1.96·SEM (paper, rows).")
     wilson_low: Num = Field(default=None, description="Lower 95% Wilson score bound (reported when n < 30).")
     wilson_high: Num = Field(default=None, description="Upper 95% Wilson score bound.")
-    boot_low: Num = Field(default=None, description="Lower 95% percentile-bootstrap bound.")
-    boot_high: Num = Field(default=None, description="Upper 95% percentile-bootstrap bound.")
+    boot_low: Num = Field(default=None, description="Lower 95% row-level percentile-bootstrap bound.")
+    boot_high: Num = Field(default=None, description="Upper 95% row-level percentile-bootstrap bound.")
+    n_clusters: Int | None = Field(
+        default=None,
+        description="Prompts (task, item_id) among the rows: the units the clustered CI resamples.",
+    )
+    cluster_low: Num = Field(
+        default=None, description="Lower 95% item-clustered bootstrap bound (prompts resampled, not rows)."
+    )
+    cluster_high: Num = Field(default=None, description="Upper 95% item-clustered bootstrap bound.")
     baseline: Num = Field(
         default=None, description="Mode-baseline accuracy of the same rows (the paper's ⋆)."
     )
@@ -80,12 +91,23 @@ class PairedTest(_Model):
     acc_a: Num = Field(description="Accuracy of condition A.")
     acc_b: Num = Field(description="Accuracy of condition B.")
     diff: Num = Field(description="acc_a − acc_b.")
-    ci_low: Num = Field(default=None, description="Lower 95% paired-bootstrap bound of diff.")
-    ci_high: Num = Field(default=None, description="Upper 95% paired-bootstrap bound of diff.")
-    p_bootstrap: Num = Field(default=None, description="Two-sided bootstrap p-value of diff ≠ 0.")
+    ci_low: Num = Field(default=None, description="Lower 95% row-level paired-bootstrap bound of diff.")
+    ci_high: Num = Field(default=None, description="Upper 95% row-level paired-bootstrap bound of diff.")
+    p_bootstrap: Num = Field(default=None, description="Two-sided row-level bootstrap p-value of diff ≠ 0.")
     p_mcnemar: Num = Field(default=None, description="Exact McNemar p-value (null when rows are unpaired).")
-    a_only: Int | None = Field(default=None, description="Prompts A got right and B wrong.")
-    b_only: Int | None = Field(default=None, description="Prompts B got right and A wrong.")
+    a_only: Int | None = Field(default=None, description="Rows A got right and B wrong.")
+    b_only: Int | None = Field(default=None, description="Rows B got right and A wrong.")
+    n_clusters: Int | None = Field(
+        default=None, description="Prompts (task, item_id) the clustered test resamples."
+    )
+    cluster_ci_low: Num = Field(default=None, description="Lower 95% item-clustered bootstrap bound of diff.")
+    cluster_ci_high: Num = Field(
+        default=None, description="Upper 95% item-clustered bootstrap bound of diff."
+    )
+    p_cluster: Num = Field(
+        default=None,
+        description="Two-sided item-clustered bootstrap p-value of diff ≠ 0 (used for verdicts).",
+    )
 
 
 class TrainStats(_Model):
@@ -167,6 +189,32 @@ class CalibrationCondition(_Model):
         default_factory=dict, description='MAD over the top-1/2/3 object values alone: {"top1": …, …}.'
     )
     curve: list[CurvePoint] = Field(default_factory=list, description="Binned curve, pooled over ranks.")
+    n_prompts: Int | None = Field(default=None, description="Prompts with both distributions in this condition.")
+    object_coverage: Num = Field(
+        default=None,
+        description="Mean probability mass the object-level distributions cover (enumerated or sampled); the "
+        "comparison renormalises over it, which can move any probability by at most 1 − coverage.",
+    )
+    meta_coverage: Num = Field(
+        default=None, description="Mean covered mass of the hypothetical distributions."
+    )
+    object_noncompliant: Num = Field(
+        default=None,
+        description="Mean object-level mass of answers the task's compliance rules reject (refusals, junk): "
+        "dropped from the comparison, not counted as a value.",
+    )
+    object_undefined: Num = Field(
+        default=None,
+        description="Mean object-level mass of answers too short to have the property (dropped).",
+    )
+    methods: dict[str, int] = Field(
+        default_factory=dict,
+        description='How the distributions were computed, counted over both levels: {"exact": …, "sampled": …, '
+        '"logprobs": …} (a backend without exact distributions falls back).',
+    )
+    low_coverage: bool = Field(
+        default=False, description="Object or hypothetical coverage below the panel's coverage floor."
+    )
 
 
 class CalibrationPanel(_Model):
@@ -178,8 +226,16 @@ class CalibrationPanel(_Model):
     method: Literal["exact", "sampled"] = Field(
         description="exact = enumerated distributions; sampled = empirical over samples at T=1."
     )
-    samples: Int | None = Field(default=None, description="Samples per prompt when method is sampled.")
+    samples: Int | None = Field(
+        default=None,
+        description="Samples per prompt actually drawn (read from the stored rows) where a distribution was "
+        "sampled; None when every distribution was exact.",
+    )
     conditions: list[CalibrationCondition] = Field(description="One entry per plotted line.")
+    coverage_floor: Num = Field(
+        default=None, description="Covered mass below which a condition is flagged (low_coverage)."
+    )
+    low_coverage: bool = Field(default=False, description="Some condition of this panel has low coverage.")
 
 
 class Calibration(_Model):
@@ -206,13 +262,37 @@ class ChangeRow(_Model):
     new_ci_high: Num = Field(default=None, description="Upper 95% bound of acc_new.")
     new_wilson_low: Num = Field(default=None, description="Lower 95% Wilson bound of acc_new.")
     new_wilson_high: Num = Field(default=None, description="Upper 95% Wilson bound of acc_new.")
+    old_cluster_low: Num = Field(
+        default=None, description="Lower 95% item-clustered bootstrap bound of acc_old."
+    )
+    old_cluster_high: Num = Field(
+        default=None, description="Upper 95% item-clustered bootstrap bound of acc_old."
+    )
+    new_cluster_low: Num = Field(
+        default=None, description="Lower 95% item-clustered bootstrap bound of acc_new."
+    )
+    new_cluster_high: Num = Field(
+        default=None, description="Upper 95% item-clustered bootstrap bound of acc_new."
+    )
     baseline_old: Num = Field(default=None, description="Mode baseline against the old behaviour.")
     baseline_new: Num = Field(default=None, description="Mode baseline against the new behaviour.")
     diff: Num = Field(default=None, description="acc_new − acc_old.")
-    diff_ci_low: Num = Field(default=None, description="Lower 95% bootstrap bound of diff.")
-    diff_ci_high: Num = Field(default=None, description="Upper 95% bootstrap bound of diff.")
-    p_bootstrap: Num = Field(default=None, description="Bootstrap p-value of diff ≠ 0.")
+    diff_ci_low: Num = Field(default=None, description="Lower 95% row-level bootstrap bound of diff.")
+    diff_ci_high: Num = Field(default=None, description="Upper 95% row-level bootstrap bound of diff.")
+    p_bootstrap: Num = Field(default=None, description="Row-level bootstrap p-value of diff ≠ 0.")
     p_mcnemar: Num = Field(default=None, description="Exact McNemar p-value (null when unpaired).")
+    n_clusters: Int | None = Field(
+        default=None, description="Prompts resampled by the clustered test (both conditions' when unpaired)."
+    )
+    diff_cluster_low: Num = Field(
+        default=None, description="Lower 95% item-clustered bootstrap bound of diff."
+    )
+    diff_cluster_high: Num = Field(
+        default=None, description="Upper 95% item-clustered bootstrap bound of diff."
+    )
+    p_cluster: Num = Field(
+        default=None, description="Item-clustered bootstrap p-value of diff ≠ 0 (used for verdicts)."
+    )
     n_compared: Int | None = Field(default=None, description="Prompts compared before keeping shifted ones.")
     changed_fraction: Num = Field(
         default=None, description="Share of compared prompts whose property changed."

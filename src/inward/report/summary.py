@@ -4,8 +4,10 @@
     print(markdown_summary(Results.load("runs/demo/results.json")))
     headlines(results)     # one plain-text sentence per finding (the HTML page's headline list)
 
-Accuracies are micro-averages over all evaluated rows with 95% CIs (±1.96·SEM); ⋆ is the mode baseline of the
-same rows; p-values are two-sided (paired bootstrap, and exact McNemar where rows are paired); MADs are ×100.
+Accuracies are micro-averages over all evaluated rows with two 95% CIs: ±1.96·SEM (the paper's, rows as
+independent) and an item-clustered bootstrap (prompts resampled, so the correlated properties of one answer
+move together); ⋆ is the mode baseline of the same rows; p-values are two-sided (item-clustered bootstrap, which
+the verdicts use, then the row bootstrap and exact McNemar); MADs are ×100.
 """
 
 from __future__ import annotations
@@ -46,23 +48,30 @@ def _base(row: AccRow | None) -> str:
     return "n/a" if row is None else F.pct(row.baseline)
 
 
-def _ps(t: PairedTest | ChangeRow | None) -> str:
-    return "n/a" if t is None else f"{F.p_value(t.p_bootstrap)} / {F.p_value(t.p_mcnemar)}"
+def _clu(row: AccRow | None) -> str:
+    return "n/a" if row is None else F.cluster_ci(row)
 
 
-def _diff(t: PairedTest | None) -> str:
-    return "n/a" if t is None else F.pp(t.diff, t.ci_low, t.ci_high)
+def _verdict(t: PairedTest | ChangeRow | None) -> str:
+    """``+16.0 pp, item-clustered bootstrap p=0.012``: a headline's difference and the p it is judged by."""
+    return f"{F.pp(t.diff if t else None)}, {F.verdict_name(t)} {F.fmt_p(F.verdict_p(t))}"
+
+
+SEM = "±1.96·SEM (paper, rows)"
+CLU = "item-clustered bootstrap"
 
 
 def self_training_lines(st: SelfTraining) -> list[str]:
     header = [
         "model",
-        "untrained",
+        f"untrained {SEM}",
+        CLU,
         "baseline",
-        "self-trained",
+        f"self-trained {SEM}",
+        CLU,
         "baseline",
-        "Δ trained − untrained",
-        "p (boot / McNemar)",
+        f"Δ trained − untrained [{CLU}]",
+        F.P_COLUMNS,
         "n",
     ]
     rows = []
@@ -73,11 +82,13 @@ def self_training_lines(st: SelfTraining) -> list[str]:
             [
                 _md(m.label),
                 _acc(before),
+                _clu(before),
                 _base(before),
                 _acc(after),
+                _clu(after),
                 _base(after),
-                _diff(t),
-                _ps(t),
+                F.verdict_diff(t),
+                F.p_values(t),
                 F.count(n),
             ]
         )
@@ -85,11 +96,21 @@ def self_training_lines(st: SelfTraining) -> list[str]:
 
 
 def cross_prediction_lines(cp: CrossPrediction) -> list[str]:
-    header = ["target", "predictor", "accuracy", "baseline", "Δ self − cross", "p (boot / McNemar)", "n"]
+    header = [
+        "target",
+        "predictor",
+        f"accuracy {SEM}",
+        CLU,
+        "baseline",
+        f"Δ self − cross [{CLU}]",
+        F.P_COLUMNS,
+        "n",
+    ]
     rows = []
     for tg in cp.targets:
         own = find_row(tg.self_rows)
-        rows.append([_md(tg.label), "self", _acc(own), _base(own), "", "", F.count(own.n if own else None)])
+        n_own = F.count(own.n if own else None)
+        rows.append([_md(tg.label), "self", _acc(own), _clu(own), _base(own), "", "", n_own])
         for c in tg.cross:
             r, t = find_row(c.rows), find_row(c.tests)
             rows.append(
@@ -97,9 +118,10 @@ def cross_prediction_lines(cp: CrossPrediction) -> list[str]:
                     _md(tg.label),
                     _md(c.label),
                     _acc(r),
+                    _clu(r),
                     _base(r),
-                    _diff(t),
-                    _ps(t),
+                    F.verdict_diff(t),
+                    F.p_values(t),
                     F.count(r.n if r else None),
                 ]
             )
@@ -110,25 +132,31 @@ def calibration_lines(cal: Calibration) -> list[str]:
     labels: list[str] = []
     for p in cal.panels:
         labels += [c.label for c in p.conditions if c.label not in labels]
-    header = ["task · property", *(_md(x) for x in labels), "prompts", "method"]
+    header = ["task · property", *(_md(x) for x in labels), "prompts", "min covered mass", "method"]
     rows = []
     for p in cal.panels:
         by = {c.label: c for c in p.conditions}
-        cells = [F.mad(by[x].mad) if x in by else "" for x in labels]
-        rows.append([_md(f"{p.task} · {F.group_label(p.property)}"), *cells, F.count(p.n_prompts), p.method])
-    title = "### Calibration (Fig. 6): MAD ×100, lower is better"
+        cells = [F.mad(by[x].mad) + (" ⚠" if by[x].low_coverage else "") if x in by else "" for x in labels]
+        covs = [x for c in p.conditions for x in (c.object_coverage, c.meta_coverage) if x is not None]
+        cov = f"{min(covs):.3f}" if covs else "—"
+        rows.append(
+            [_md(f"{p.task} · {F.group_label(p.property)}"), *cells, F.count(p.n_prompts), cov, p.method]
+        )
+    title = "### Calibration (Fig. 6): MAD ×100, lower is better; ⚠ = coverage below the floor"
     return [title + (f", about {_md(cal.target)}" if cal.target else ""), "", *_table(header, rows)]
 
 
 def behaviour_change_lines(bc: BehaviourChange) -> list[str]:
     header = [
         "prompts",
-        "predicting old",
+        f"predicting old {SEM}",
+        CLU,
         "baseline old",
-        "predicting new",
+        f"predicting new {SEM}",
+        CLU,
         "baseline new",
-        "Δ new − old",
-        "p (boot / McNemar)",
+        f"Δ new − old [{CLU}]",
+        F.P_COLUMNS,
         "n",
     ]
     rows = []
@@ -140,11 +168,13 @@ def behaviour_change_lines(bc: BehaviourChange) -> list[str]:
             [
                 what,
                 F.change_ci(r, "old"),
+                F.change_cluster_ci(r, "old"),
                 F.pct(r.baseline_old),
                 F.change_ci(r, "new"),
+                F.change_cluster_ci(r, "new"),
                 F.pct(r.baseline_new),
-                F.pp(r.diff, r.diff_ci_low, r.diff_ci_high),
-                _ps(r),
+                F.verdict_diff(r),
+                F.p_values(r),
                 F.count(r.n),
             ]
         )
@@ -185,8 +215,7 @@ def headlines(results: Results) -> list[str]:
                 out.append(
                     f"{m.label}: self-prediction {F.pct(before.acc)} untrained → {F.pct(after.acc)}"
                     " self-trained"
-                    f" ({F.pp(t.diff if t else None)}, {F.fmt_p(t.p_bootstrap if t else None)});"
-                    f" mode baseline {F.pct(after.baseline)}, n={F.count(after.n)}."
+                    f" ({_verdict(t)}); mode baseline {F.pct(after.baseline)}, n={F.count(after.n)}."
                 )
     if results.cross_prediction:
         for tg in results.cross_prediction.targets:
@@ -196,8 +225,7 @@ def headlines(results: Results) -> list[str]:
                 if own and r:
                     out.append(
                         f"Predicting {tg.label}: self {F.pct(own.acc)} vs {c.label} {F.pct(r.acc)}"
-                        f" ({F.pp(t.diff if t else None)}, {F.fmt_p(t.p_bootstrap if t else None)});"
-                        f" mode baseline {F.pct(own.baseline)}."
+                        f" ({_verdict(t)}); mode baseline {F.pct(own.baseline)}."
                     )
     if results.calibration:
         for p in results.calibration.panels:
@@ -208,7 +236,7 @@ def headlines(results: Results) -> list[str]:
         out.append(
             f"Behaviour change ({bc.new_model}, {F.count(bc.n_shifted)} shifted prompts): predicts its new"
             f" behaviour {F.pct(change.acc_new)} vs the old {F.pct(change.acc_old)}"
-            f" ({F.pp(change.diff)}, {F.fmt_p(change.p_bootstrap)})."
+            f" ({_verdict(change)})."
         )
     return out
 
@@ -219,8 +247,9 @@ def markdown_summary(results: Results) -> str:
     lines = [f"## {_md(run.name)} (run {_md(run.run_id)})", ""]
     when = f"finished {run.finished:%Y-%m-%d %H:%M %Z}".rstrip() + ", " if run.finished else ""
     lines += [
-        f"{when}wall {F.duration(run.wall_s)}. Accuracy = micro-average with 95% CI (±1.96·SEM, the "
-        f"paper's; the Wilson score interval where n < {F.SMALL_N}); "
+        f"{when}wall {F.duration(run.wall_s)}. Accuracy = micro-average with two 95% CIs: ±1.96·SEM over "
+        f"rows (the paper's error bars, kept for comparability; the Wilson score interval where n < "
+        f"{F.SMALL_N}) and the {CLU} (prompts resampled, not rows), which Δ and verdicts use; "
         "baseline = mode baseline (the paper's ⋆) of the same rows; p two-sided.",
         "",
     ]

@@ -30,7 +30,7 @@ class CachedGenerator:
         self.misses = 0
 
     def key(self, messages: Messages, config: GenerateConfig, stop_key: str | None) -> str:
-        return _digest([self.model_id, messages, asdict(config), stop_key])
+        return _digest([self.model_id, messages, asdict(config.normalised()), stop_key])
 
     def generate(
         self,

@@ -1,8 +1,12 @@
 """Answer distributions for calibration: exact (local backend) or sampled (any backend).
 
-Object level: the distribution of a property's value over the model's answers at temperature 1. Hypothetical
-level: the distribution of the (normalised) hypothetical answer. Stored in the `distributions` table, keyed by
-(model, task, item, level, property, template hash, method), so repeated requests cost nothing.
+Object level: the distribution of a property's value over the model's answers at temperature 1; an answer
+that the task's compliance rules reject (a refusal, junk; judged on the prefix that fixed the value, as for
+early-stopped object runs) counts under `NONCOMPLIANT_KEY`, not as a value, so the calibration analysis can drop
+that mass and report it. Hypothetical level: the distribution of the (normalised) hypothetical answer. Stored in
+the `distributions` table, keyed by (model identity, task, item, level, property, template hash, requested
+settings `DistributionConfig.key()`), so repeated requests cost nothing, whatever method the backend ends up
+using (exact, top-logprobs, sampled: stored in `method`, with the real `n_samples`).
 
     run_object_distributions(store, backend, tasks=["animals_long"], properties=["second_character"], limit=50)
     run_meta_distributions(store, backend, about="local/qwen2.5-0.5b", tasks=[...], properties=[...])
@@ -12,26 +16,34 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, Literal
 
 from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import NONE_KEY, Backend, GenerateConfig, Messages
+from inward.backends.identity import model_id
 from inward.prompts import DEFAULT, PromptTemplate
+from inward.properties.compliance import check_object
+from inward.runs.configs import DistributionConfig, ObjectConfig
 from inward.runs.meta_level import meta_requests
 
 MULTIWORD = "__multiword__"  # a hypothetical answer of several words: never equal to any property value
+NONCOMPLIANT_KEY = "__noncompliant__"  # object-level mass of answers the task's compliance rules reject
 
 
-def object_resolver(prop: P.Property, target: str | None) -> Callable[[str, bool], str | None]:
+def object_resolver(
+    prop: P.Property, target: str | None, compliance: Sequence[str] = ()
+) -> Callable[[str, bool], str | None]:
+    """Resolve an answer prefix to its property value once the value is fixed; a prefix that breaks one of
+    the task's `compliance` rule groups resolves to `NONCOMPLIANT_KEY` instead."""
+
     def resolve(raw: str, finished: bool) -> str | None:
         cleaned = P.clean(raw)
-        return (
-            prop.extract(cleaned, target=target)
-            if prop.determined(cleaned, finished, target=target)
-            else None
-        )
+        if not prop.determined(cleaned, finished, target=target):
+            return None
+        if compliance and check_object(raw, compliance) is not None:
+            return NONCOMPLIANT_KEY
+        return prop.extract(cleaned, target=target)
 
     return resolve
 
@@ -42,22 +54,33 @@ def meta_resolver(raw: str, finished: bool) -> str | None:
     return MULTIWORD if " " in P.clean(raw).strip() else None
 
 
+OBJECT_DISTRIBUTION = DistributionConfig(max_tokens=16)
+META_DISTRIBUTION = DistributionConfig(max_tokens=6)
+
+
+def distribution_config(
+    level: Literal["object", "meta"], method: str = "exact", **settings: Any
+) -> DistributionConfig:
+    """The default request of `level` with `method` and any settings overridden."""
+    from dataclasses import replace
+
+    base = OBJECT_DISTRIBUTION if level == "object" else META_DISTRIBUTION
+    return replace(base, method=method, **settings)  # type: ignore[arg-type]
+
+
 def _distributions(
     store: Any,
     backend: Backend,
     *,
     level: Literal["object", "meta"],
     requests: Sequence[tuple[T.Task, T.Item, str, Messages, Callable[[str, bool], str | None], str]],
-    method: str,
-    samples: int,
-    coverage: float,
-    max_tokens: int,
-    seed: int,
+    config: DistributionConfig,
 ) -> int:
     from inward.store import DistributionRow
 
-    model = str(backend.ref)
-    done = store.distributions(model=model, level=level, method=method)
+    ident = model_id(backend)
+    key = config.key()
+    done = store.distributions(model_id=ident.key, level=level, config_key=key)
     have = (
         set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True))
         if len(done)
@@ -67,40 +90,55 @@ def _distributions(
     if not todo:
         return 0
     rows = []
-    if method == "exact":
+
+    def row(t: T.Task, it: T.Item, p: str, h: str, **values: Any) -> Any:
+        return DistributionRow(
+            model=ident.label,
+            model_id=ident.key,
+            task=t.name,
+            item_id=it.id,
+            level=level,
+            property=p,
+            template_hash=h,
+            config_key=key,
+            **values,
+        )
+
+    if config.method == "exact":
         dists = backend.distribution(
-            [r[3] for r in todo], [r[4] for r in todo], coverage=coverage, max_tokens=max_tokens
+            [r[3] for r in todo],
+            [r[4] for r in todo],
+            coverage=config.coverage,
+            max_tokens=config.max_tokens,
         )
         for (t, it, p, _, _, h), d in zip(todo, dists, strict=True):
             rows.append(
-                DistributionRow(
-                    model=model,
-                    task=t.name,
-                    item_id=it.id,
-                    level=level,
-                    property=p,
-                    template_hash=h,  # type: ignore[arg-type]
+                row(
+                    t,
+                    it,
+                    p,
+                    h,
                     method=d.method,
                     probs=d.probs,
                     covered=d.covered,
                     forward_tokens=d.forward_tokens,
-                    n_samples=0,
+                    n_samples=d.n_samples,
                 )
             )
     else:
-        cfg = replace(GenerateConfig(), temperature=1.0, n=samples, max_tokens=max_tokens, seed=seed)
+        cfg = GenerateConfig(
+            temperature=1.0, n=config.samples, max_tokens=config.max_tokens, seed=config.seed
+        )
         outs = backend.generate([r[3] for r in todo], cfg)
         for (t, it, p, _, resolve, h), gens in zip(todo, outs, strict=True):
             counts = Counter(resolve(g.text, True) or NONE_KEY for g in gens)
             probs = {k: v / len(gens) for k, v in counts.items()}
             rows.append(
-                DistributionRow(
-                    model=model,
-                    task=t.name,
-                    item_id=it.id,
-                    level=level,
-                    property=p,
-                    template_hash=h,  # type: ignore[arg-type]
+                row(
+                    t,
+                    it,
+                    p,
+                    h,
                     method="sampled",
                     probs=probs,
                     covered=1.0,
@@ -121,12 +159,9 @@ def run_object_distributions(
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
-    method: str = "exact",
-    samples: int = 20,
-    coverage: float = 0.99,
-    max_tokens: int = 16,
-    seed: int = 0,
+    config: DistributionConfig = DistributionConfig(),
 ) -> int:
+    """Object-level distributions of each (item, property); returns how many were computed (not stored)."""
     wanted = {P.get(p).name for p in properties} if properties else None
     reqs = []
     for name in tasks:
@@ -142,7 +177,7 @@ def run_object_distributions(
                         it,
                         p.name,
                         template.object_messages(t, it),
-                        object_resolver(p, it.target),
+                        object_resolver(p, it.target, t.compliance),
                         template.hash(t),
                     )
                 )
@@ -151,11 +186,7 @@ def run_object_distributions(
         backend,
         level="object",
         requests=reqs,
-        method=method,
-        samples=samples,
-        coverage=coverage,
-        max_tokens=max_tokens,
-        seed=seed,
+        config=config,
     )
 
 
@@ -165,24 +196,24 @@ def run_meta_distributions(
     *,
     tasks: Sequence[str],
     properties: Sequence[str] | None = None,
-    about: str | None = None,
+    about: Any = None,
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
-    method: str = "exact",
-    samples: int = 20,
-    coverage: float = 0.99,
-    max_tokens: int = 6,
-    seed: int = 0,
+    config: DistributionConfig = META_DISTRIBUTION,
+    object_config: ObjectConfig | str | None = None,
 ) -> int:
+    """Hypothetical-level distributions for the prompts `meta_requests` asks about (`about`'s compliant object
+    rows under `object_config`); returns how many were computed."""
     triples = meta_requests(
         store,
-        about or str(backend.ref),
+        model_id(backend) if about is None else about,
         tasks=tasks,
         properties=properties,
         split=split,
         limit=limit,
         template=template,
+        object_config=object_config,
     )
     reqs = [
         (t, it, p, template.hypothetical_messages(t, it, p), meta_resolver, template.hash(t, p))
@@ -193,9 +224,5 @@ def run_meta_distributions(
         backend,
         level="meta",
         requests=reqs,
-        method=method,
-        samples=samples,
-        coverage=coverage,
-        max_tokens=max_tokens,
-        seed=seed,
+        config=config,
     )

@@ -15,38 +15,48 @@ from typing import Any
 from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import Backend, GenerateConfig
+from inward.backends.identity import model_id
 from inward.errors import UserError
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.properties.compliance import check_hypothetical
+from inward.runs._models import ModelLike, resolve_model
 from inward.runs._progress import progress_bar
 from inward.runs.cache import CachedGenerator
-from inward.runs.object_level import OBJECT_CONFIG, StepResult, object_table
+from inward.runs.configs import ObjectConfig
+from inward.runs.object_level import StepResult, object_table
 
 META_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
 
 
 def meta_requests(
     store: Any,
-    about: str,
+    about: ModelLike,
     *,
     tasks: Sequence[str],
     properties: Sequence[str] | None,
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
-    object_config: GenerateConfig = OBJECT_CONFIG,
+    object_config: ObjectConfig | str | None = None,
     include_training_only: bool = False,
 ) -> list[tuple[T.Task, T.Item, str]]:
-    """(task, item, property) triples to ask: compliant object rows of `about` with a defined value."""
+    """(task, item, property) triples to ask: compliant object rows of `about` with a defined value, under
+    `object_config` (None = "auto", as `run_object`)."""
+    from inward.runs.configs import object_config_for
+
+    ident = resolve_model(store, about)
+    ocfg = object_config_for(ident.label, object_config)
     wanted = {P.get(p).name for p in properties} if properties else None
     out: list[tuple[T.Task, T.Item, str]] = []
     for name in tasks:
         t = T.get(name)
         items = {it.id: it for it in t.items(split)[:limit]}
-        obj = object_table(store, about, tasks=[t.name], split=split, template=template, config=object_config)
+        obj = object_table(store, ident, tasks=[t.name], split=split, template=template, config=ocfg)
         if obj.empty:
+            hint = "" if ocfg.name == "greedy" else f" --object-config {ocfg.name}"
             raise UserError(
-                f"no object-level answers of {about} on {t.name} ({split}); run `inward object -m {about} -t {t.name}` first"
+                f"no object-level answers of {ident.label} on {t.name} ({split}, object config {ocfg.name}); "
+                f"run `inward object -m {ident.label} -t {t.name}{hint}` first"
             )
         obj = obj[(obj["sample"] == 0) & obj["object_compliance"].isna() & obj["object_value"].notna()]
         for item_id, prop in zip(obj["item_id"], obj["property"], strict=True):
@@ -66,29 +76,39 @@ def run_meta(
     *,
     tasks: Sequence[str],
     properties: Sequence[str] | None = None,
-    about: str | None = None,
+    about: ModelLike | None = None,
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
     config: GenerateConfig = META_CONFIG,
+    object_config: ObjectConfig | str | None = None,
     chunk: int = 64,
     run_id: str | None = None,
     progress: bool = True,
     only: Collection[tuple[str, str, str]] | None = None,
 ) -> StepResult:
     """Asks the hypotheticals of `meta_requests`; `only` keeps just those (task, item id, property) keys, e.g.
-    the prompts whose behaviour a fine-tune changed, which is all the behaviour-change analysis reads."""
+    the prompts whose behaviour a fine-tune changed, which is all the behaviour-change analysis reads.
+    `about` defaults to the answering model itself; `object_config` names whose behaviour rows are asked about."""
     from inward.store import MetaRow
 
-    model = str(backend.ref)
+    ident = model_id(backend)
+    model = ident.label
     requests = meta_requests(
-        store, about or model, tasks=tasks, properties=properties, split=split, limit=limit, template=template
+        store,
+        ident if about is None else about,
+        tasks=tasks,
+        properties=properties,
+        split=split,
+        limit=limit,
+        template=template,
+        object_config=object_config,
     )
     if only is not None:
         keep = set(only)
         requests = [(t, it, p) for t, it, p in requests if (t.name, it.id, p) in keep]
     gen = CachedGenerator(backend, store)
-    done = store.meta_rows(model=model, split=split, config_key=config.key())  # type: ignore[attr-defined]
+    done = store.meta_rows(model_id=ident.key, split=split, config_key=config.key())  # type: ignore[attr-defined]
     have = (
         set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True))
         if len(done)
@@ -104,6 +124,7 @@ def run_meta(
             rows = [
                 MetaRow(
                     model=model,
+                    model_id=ident.key,
                     task=t.name,
                     item_id=it.id,
                     property=p,

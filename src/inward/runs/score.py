@@ -16,29 +16,39 @@ from typing import Any
 import pandas as pd
 
 from inward import metrics as M
+from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import GenerateConfig
 from inward.errors import UserError
 from inward.prompts import DEFAULT, PromptTemplate
+from inward.runs._models import ModelLike, resolve_model
+from inward.runs.configs import ObjectConfig, object_config_for
 from inward.runs.meta_level import META_CONFIG
-from inward.runs.object_level import OBJECT_CONFIG
+
+
+def canonical_properties(properties: Sequence[str] | None) -> list[str] | None:
+    """Property names as stored (aliases such as `is_either_a_or_c` → their canonical name); None = all."""
+    return [P.get(p).name for p in properties] if properties else None
 
 
 def load_object(
     store: Any,
-    model: str,
+    model: ModelLike,
     *,
     tasks: Sequence[str],
     split: str = "val",
     template: PromptTemplate = DEFAULT,
-    config: GenerateConfig = OBJECT_CONFIG,
+    config: ObjectConfig | str | None = None,
 ) -> pd.DataFrame:
-    """Stored greedy behaviour (sample 0) of `model`, wide format (one row per item, `properties` dict)."""
+    """Stored behaviour (sample 0) of `model` under object config `config` (None = "auto"), wide format (one
+    row per item, `properties` dict)."""
+    ident = resolve_model(store, model)
+    cfg = object_config_for(ident.label, config)
     frames = []
     for name in tasks:
         t = T.get(name)
         df = store.object_rows(
-            model=model, task=t.name, split=split, template_hash=template.hash(t), config_key=config.key()
+            model_id=ident.key, task=t.name, split=split, template_hash=template.hash(t), config_key=cfg.key()
         )
         frames.append(df[df["sample"] == 0] if len(df) else df)
     frames = [f for f in frames if len(f)]
@@ -47,7 +57,7 @@ def load_object(
 
 def load_meta(
     store: Any,
-    model: str,
+    model: ModelLike,
     *,
     tasks: Sequence[str],
     properties: Sequence[str] | None = None,
@@ -55,13 +65,15 @@ def load_meta(
     template: PromptTemplate = DEFAULT,
     config: GenerateConfig = META_CONFIG,
 ) -> pd.DataFrame:
-    """Stored greedy hypothetical answers (sample 0) of `model` under `template`."""
-    df = store.meta_rows(model=model, split=split, config_key=config.key())
+    """Stored greedy hypothetical answers (sample 0) of `model` under `template`; `properties` may be aliases."""
+    ident = resolve_model(store, model)
+    df = store.meta_rows(model_id=ident.key, split=split, config_key=config.key())
     if df.empty:
         return df
-    df = df[(df["sample"] == 0) & df["task"].isin(list(tasks))]
-    if properties:
-        df = df[df["property"].isin(list(properties))]
+    df = df[(df["sample"] == 0) & df["task"].isin([T.get(t).name for t in tasks])]
+    names = canonical_properties(properties)
+    if names:
+        df = df[df["property"].isin(names)]
     want = {(t, p): template.hash(T.get(t), p) for t, p in set(zip(df["task"], df["property"], strict=True))}
     keep = [
         want[(t, p)] == h for t, p, h in zip(df["task"], df["property"], df["template_hash"], strict=True)
@@ -72,32 +84,41 @@ def load_meta(
 def scored_table(
     store: Any,
     *,
-    object_model: str,
-    meta_model: str,
+    object_model: ModelLike,
+    meta_model: ModelLike,
     tasks: Sequence[str],
     properties: Sequence[str] | None = None,
     split: str = "val",
     template: PromptTemplate = DEFAULT,
+    object_config: ObjectConfig | str | None = None,
 ) -> pd.DataFrame:
-    obj = load_object(store, object_model, tasks=tasks, split=split, template=template)
+    """The scored table of `meta_model`'s hypotheticals against `object_model`'s behaviour under
+    `object_config` (None = "auto"). Raises UserError when either side has no stored rows."""
+    obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
+    ocfg = object_config_for(obj_id.label, object_config)
+    obj = load_object(store, obj_id, tasks=tasks, split=split, template=template, config=ocfg)
     if obj.empty:
-        raise UserError(f"no stored behaviour of {object_model}; run `inward object -m {object_model}` first")
-    meta = load_meta(store, meta_model, tasks=tasks, properties=properties, split=split, template=template)
+        hint = "" if ocfg.name == "greedy" else f" --object-config {ocfg.name}"
+        raise UserError(
+            f"no stored behaviour of {obj_id.label} under object config {ocfg.name}; "
+            f"run `inward object -m {obj_id.label}{hint}` first"
+        )
+    meta = load_meta(store, meta_id, tasks=tasks, properties=properties, split=split, template=template)
     if meta.empty:
         raise UserError(
-            f"no stored hypothetical answers of {meta_model}; run `inward meta -m {meta_model} --about {object_model}` first"
+            f"no stored hypothetical answers of {meta_id.label}; "
+            f"run `inward meta -m {meta_id.label} --about {obj_id.label}` first"
         )
     scored = M.join_object_meta(obj[["task", "item_id", "properties", "compliance"]], meta)
-    if properties:
-        from inward import properties as P
-
-        scored = scored[scored["property"].isin([P.get(p).name for p in properties])]
+    names = canonical_properties(properties)
+    if names:
+        scored = scored[scored["property"].isin(names)]
     return scored.reset_index(drop=True)
 
 
 @dataclass
 class ScoreResult:
-    object_model: str
+    object_model: str  # labels (ref strings); the rows were read by each model's identity
     meta_model: str
     scored: pd.DataFrame
     table: pd.DataFrame
@@ -157,35 +178,39 @@ class ScoreResult:
 def score(
     store: Any,
     *,
-    object_model: str,
-    meta_model: str,
+    object_model: ModelLike,
+    meta_model: ModelLike,
     tasks: Sequence[str] | None = None,
     properties: Sequence[str] | None = None,
     split: str = "val",
     template: PromptTemplate = DEFAULT,
+    object_config: ObjectConfig | str | None = None,
 ) -> ScoreResult:
     names = list(tasks or T.HELD_OUT_TASKS)
+    obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
+    ocfg = object_config_for(obj_id.label, object_config)
     scored = scored_table(
         store,
-        object_model=object_model,
-        meta_model=meta_model,
+        object_model=obj_id,
+        meta_model=meta_id,
         tasks=names,
         properties=properties,
         split=split,
         template=template,
+        object_config=ocfg,
     )
     acc = M.accuracy(scored)
     base = M.mode_baseline(scored)
     table = acc.merge(base[["group", "acc"]].rename(columns={"acc": "baseline"}), on="group", how="left")
-    obj = load_object(store, object_model, tasks=names, split=split, template=template)
+    obj = load_object(store, obj_id, tasks=names, split=split, template=template, config=ocfg)
     obj_comp = (
         M.compliance_rates(obj.assign(group="object"), by=None, column="compliance")
         if len(obj)
         else pd.DataFrame()
     )
     return ScoreResult(
-        object_model=object_model,
-        meta_model=meta_model,
+        object_model=obj_id.label,
+        meta_model=meta_id.label,
         scored=scored,
         table=table,
         compliance=M.compliance_rates(scored),

@@ -1,12 +1,15 @@
 """Row types the store reads and writes: one frozen dataclass per table, fields named like its columns.
 
     from inward.store import ObjectRow
-    row = ObjectRow(model="local/qwen2.5-0.5b", task="animals", item_id="3f2a…", template_hash="t1",
+    row = ObjectRow(model="local/qwen2.5-0.5b", model_id="3f9a…", task="animals", item_id="3f2a…", template_hash="t1",
                     config_key="greedy", split="val", item_text="cat", raw="Dog.", cleaned="dog",
                     properties={"first_character": "d"})
 
 Fields typed `Mapping`/`Any` hold JSON and are stored as TEXT. `created` (and `finished`) are filled in by the
 store when left as None. The natural key of each table is listed in `inward.store._schema.TABLES`.
+
+Behaviour rows are keyed by `model_id`, the model's content identity (`inward.backends.identity`: weights and
+adapter digests, or API model id and server); `model` is the human ref string, a label only.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class ObjectRow:
     """
 
     model: str
+    model_id: str
     task: str
     item_id: str
     template_hash: str
@@ -71,6 +75,7 @@ class MetaRow:
     """A model's answer to a hypothetical question about one item and one property; `answer` is normalised."""
 
     model: str
+    model_id: str
     task: str
     item_id: str
     property: str
@@ -90,16 +95,19 @@ class MetaRow:
 class DistributionRow:
     """Probability mass per property value, at the object level or the hypothetical (meta) level.
 
-    `method` says how it was computed (e.g. "exact", "sampled", "logprobs"; include settings that change the
-    result, such as the coverage threshold or the sample count). `covered` is the probability mass enumerated.
+    `config_key` keys the *requested* settings (`inward.runs.distributions.DistributionConfig`: method, samples,
+    coverage, max tokens, seed); `method` is how the backend actually computed it ("exact", "sampled",
+    "logprobs"), `n_samples` how many samples it drew, `covered` the probability mass enumerated.
     """
 
     model: str
+    model_id: str
     task: str
     item_id: str
     level: Level
     property: str
     template_hash: str
+    config_key: str
     method: str
     probs: Mapping[str, float]
     covered: float | None = None

@@ -127,6 +127,89 @@ _V2_INDEXES = [
 ]
 
 
+# v3: behaviour is keyed by the model's content identity (`model_id`), not its ref string (`model`, now a label),
+# and distributions by their requested settings (`config_key`), not by the method the backend reported. Rows
+# written before v3 cannot be traced to weights: they are kept under `model_id = 'legacy:' || model` (and
+# `config_key = 'legacy:' || method`), which no model's identity ever equals, so they are never read as anyone's
+# behaviour. Re-running a command re-derives its rows from the call cache (keyed by the model fingerprint all
+# along) at no model cost when the weights are unchanged.
+_V3_BEHAVIOUR = [
+    "ALTER TABLE object_rows RENAME TO object_rows_v2",
+    "ALTER TABLE meta_rows RENAME TO meta_rows_v2",
+    "ALTER TABLE distributions RENAME TO distributions_v2",
+    """CREATE TABLE object_rows (
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        template_hash TEXT NOT NULL,
+        config_key TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        split TEXT NOT NULL,
+        item_text TEXT NOT NULL,
+        target TEXT,
+        raw TEXT NOT NULL,
+        cleaned TEXT,
+        compliance TEXT,
+        properties TEXT NOT NULL,
+        finish_reason TEXT,
+        run_id TEXT REFERENCES runs (run_id) ON DELETE SET NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (model_id, task, item_id, template_hash, config_key, sample)
+    )""",
+    """CREATE TABLE meta_rows (
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        property TEXT NOT NULL,
+        template_hash TEXT NOT NULL,
+        config_key TEXT NOT NULL,
+        sample INTEGER NOT NULL,
+        split TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        answer TEXT,
+        compliance TEXT,
+        finish_reason TEXT,
+        run_id TEXT REFERENCES runs (run_id) ON DELETE SET NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (model_id, task, item_id, property, template_hash, config_key, sample)
+    )""",
+    """CREATE TABLE distributions (
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('object', 'meta')),
+        property TEXT NOT NULL,
+        template_hash TEXT NOT NULL,
+        config_key TEXT NOT NULL,
+        method TEXT NOT NULL,
+        probs TEXT NOT NULL,
+        covered REAL,
+        forward_tokens INTEGER,
+        n_samples INTEGER,
+        created TEXT NOT NULL,
+        PRIMARY KEY (model_id, task, item_id, level, property, template_hash, config_key)
+    )""",
+    """INSERT INTO object_rows SELECT model, 'legacy:' || model, task, item_id, template_hash, config_key, sample,
+        split, item_text, target, raw, cleaned, compliance, properties, finish_reason, run_id, created
+        FROM object_rows_v2""",
+    """INSERT INTO meta_rows SELECT model, 'legacy:' || model, task, item_id, property, template_hash,
+        config_key, sample, split, raw, answer, compliance, finish_reason, run_id, created FROM meta_rows_v2""",
+    """INSERT INTO distributions SELECT model, 'legacy:' || model, task, item_id, level, property,
+        template_hash, 'legacy:' || method, method, probs, covered, forward_tokens, n_samples, created
+        FROM distributions_v2""",
+    "DROP TABLE object_rows_v2",
+    "DROP TABLE meta_rows_v2",
+    "DROP TABLE distributions_v2",
+    *_V2_INDEXES[1:],
+    "CREATE INDEX object_rows_by_label ON object_rows (model)",
+    "CREATE INDEX meta_rows_by_label ON meta_rows (model)",
+    "CREATE INDEX distributions_by_label ON distributions (model)",
+]
+
+
 def _run_all(statements: Sequence[str]) -> Migration:
     # conn.executescript() would COMMIT first and break the one-transaction-per-migration rule.
     def apply(conn: sqlite3.Connection) -> None:
@@ -136,7 +219,7 @@ def _run_all(statements: Sequence[str]) -> Migration:
     return apply
 
 
-MIGRATIONS: list[Migration] = [_run_all(_V1_TABLES), _run_all(_V2_INDEXES)]
+MIGRATIONS: list[Migration] = [_run_all(_V1_TABLES), _run_all(_V2_INDEXES), _run_all(_V3_BEHAVIOUR)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -195,19 +278,19 @@ TABLES: dict[str, TableSpec] = {
     "object_rows": _spec(
         "object_rows",
         ObjectRow,
-        ("model", "task", "item_id", "template_hash", "config_key", "sample"),
+        ("model_id", "task", "item_id", "template_hash", "config_key", "sample"),
         {"properties"},
     ),
     "meta_rows": _spec(
         "meta_rows",
         MetaRow,
-        ("model", "task", "item_id", "property", "template_hash", "config_key", "sample"),
+        ("model_id", "task", "item_id", "property", "template_hash", "config_key", "sample"),
         set(),
     ),
     "distributions": _spec(
         "distributions",
         DistributionRow,
-        ("model", "task", "item_id", "level", "property", "template_hash", "method"),
+        ("model_id", "task", "item_id", "level", "property", "template_hash", "config_key"),
         {"probs"},
     ),
     "runs": _spec("runs", RunRecord, ("run_id",), {"config", "provenance"}),

@@ -7,7 +7,7 @@ models.
         with store.transaction():           # optional: batch several writes into one transaction
             store.put_object_rows(rows)     # idempotent: re-putting a natural key keeps the first row
             store.mark_step(run_id, key, "done", {"n": len(rows)})
-        df = store.object_rows(model="local/qwen2.5-0.5b", task="animals")
+        df = store.object_rows(model_id=ident.key, task="animals")   # behaviour is keyed by model identity
 
 Writes are idempotent on each table's natural key, so re-running a crashed step never duplicates a row: the
 data tables (calls, object_rows, meta_rows, distributions) keep the first write; runs, steps and models are
@@ -121,12 +121,15 @@ class Store(Database):
         template_hash: Filter = None,
         config_key: Filter = None,
         *,
+        model_id: Filter = None,
         run_id: Filter = None,
     ) -> pd.DataFrame:
-        """Object-level rows matching every given filter (a value or a list); `properties` decoded."""
+        """Object-level rows matching every given filter (a value or a list); `properties` decoded. `model` is
+        the ref label; filter by `model_id` (the content identity) to read one model's behaviour."""
         return self._frame(
             "object_rows",
             model=model,
+            model_id=model_id,
             task=task,
             split=split,
             template_hash=template_hash,
@@ -142,6 +145,7 @@ class Store(Database):
         template_hash: Filter = None,
         config_key: Filter = None,
         *,
+        model_id: Filter = None,
         property: Filter = None,
         run_id: Filter = None,
     ) -> pd.DataFrame:
@@ -149,6 +153,7 @@ class Store(Database):
         return self._frame(
             "meta_rows",
             model=model,
+            model_id=model_id,
             task=task,
             split=split,
             template_hash=template_hash,
@@ -165,11 +170,17 @@ class Store(Database):
         property: Filter = None,
         template_hash: Filter = None,
         method: Filter = None,
+        *,
+        model_id: Filter = None,
+        config_key: Filter = None,
     ) -> pd.DataFrame:
-        """Distributions matching every given filter; `probs` as dicts."""
+        """Distributions matching every given filter; `probs` as dicts. `config_key` is the requested settings,
+        `method` the one the backend used."""
         return self._frame(
             "distributions",
             model=model,
+            model_id=model_id,
+            config_key=config_key,
             task=task,
             level=level,
             property=property,

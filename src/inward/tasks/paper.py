@@ -127,7 +127,8 @@ class CheckReport:
 
 
 def _split_name(path: Path) -> tuple[Split, str] | None:
-    m = _FILE.match(path.name)
+    """(split, dataset) of a data file; None for other names and for folders named like a data file."""
+    m = _FILE.match(path.name) if path.is_file() else None
     return (m.group(1), m.group(2)) if m else None  # type: ignore[return-value]
 
 
@@ -186,6 +187,9 @@ def check_dir(directory: str | Path) -> CheckReport:
     dir_problems: list[RowProblem] = []
     strings: dict[tuple[str, Split], set[str]] = {}
     for p in sorted(path.glob("*.jsonl")):
+        if not p.is_file():
+            dir_problems.append(RowProblem(p.name, 0, "is a folder, not a data file; move it away"))
+            continue
         parsed = _split_name(p)
         if parsed is None:
             dir_problems.append(

@@ -84,7 +84,7 @@ def _files(path: Path) -> list[Path]:
     if not path.is_dir():
         raise UserError(f"{path} does not exist; pass a release .jsonl file or a folder of them")
     root = path / "release" if (path / "release").is_dir() else path
-    files = sorted(root.rglob("*.jsonl"))
+    files = sorted(f for f in root.rglob("*.jsonl") if f.is_file())  # a folder may be named x.jsonl
     if not files:
         raise UserError(f"no .jsonl files under {root}")
     return files

@@ -100,14 +100,23 @@ def _read(path: str | os.PathLike[str]) -> tuple[list[ChatExample], list[str]]:
         raise UserError(f"training data {p} does not exist: pass a chat JSONL file")
     examples: list[ChatExample] = []
     problems: list[str] = []
-    with p.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue  # a trailing newline or blank separator line is harmless
-            try:
-                examples.append(parse_chat_line(line))
-            except ValueError as e:
-                problems.append(f"line {n}: {e}")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise UserError(f"cannot read training data {p} ({e.strerror}); check its permissions") from None
+    # Lines end at "\n" only (as JSON Lines says); each is decoded alone so a bad byte names its line.
+    for n, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue  # a trailing newline or blank separator line is harmless
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(f"line {n}: not UTF-8 text")
+            continue
+        try:
+            examples.append(parse_chat_line(line))
+        except ValueError as e:
+            problems.append(f"line {n}: {e}")
     if not examples and not problems:
         problems.append("the file has no examples")
     return examples, problems

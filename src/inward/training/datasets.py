@@ -22,9 +22,11 @@ from typing import Any, TypeVar
 from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import Backend
+from inward.backends.identity import ModelId, model_id
 from inward.errors import UserError
 from inward.prompts import DEFAULT, PromptTemplate
-from inward.runs.object_level import OBJECT_CONFIG, run_object
+from inward.runs.configs import ObjectConfig, object_config_for
+from inward.runs.object_level import run_object
 from inward.runs.score import load_object
 
 Row = dict[str, Any]
@@ -79,10 +81,10 @@ def _pair_row(
 
 
 def _behaviour(
-    store: Any, model: str, tasks: Sequence[str], template: PromptTemplate
+    store: Any, model: ModelId, tasks: Sequence[str], template: PromptTemplate, config: ObjectConfig
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """(task, item_id) -> {property: value} for compliant object rows of `model` on the train split."""
-    df = load_object(store, model, tasks=tasks, split="train", template=template)
+    df = load_object(store, model, tasks=tasks, split="train", template=template, config=config)
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for task, item_id, comp, props in zip(
         df.get("task", []),
@@ -110,20 +112,33 @@ def build_self(
     seed: int = 0,
     template: PromptTemplate = DEFAULT,
     progress: bool = True,
+    object_config: ObjectConfig | str | None = None,
 ) -> tuple[Path, Path | None]:
     """Self-prediction pairs from `backend`'s own behaviour on the train split of the training tasks.
 
     Runs (or reuses from the store) the object level, keeps compliant rows with a defined value, and caps each
     (task, property) combination at `per_combo` pairs chosen by a seeded shuffle. A `val_fraction` of the pairs
     of every combination is held back into `<out>.val.jsonl`. Returns (train file, val file or None).
+    `object_config` (None = "auto") is the behaviour the pairs are built from; the manifest records it.
     """
     names = list(tasks or T.TRAINING_TASKS)
-    model = str(backend.ref)
+    model = model_id(backend)
+    ocfg = object_config_for(model.label, object_config)
     limit = items_per_task if items_per_task is not None else per_combo
-    run_object(store, backend, tasks=names, split="train", limit=limit, template=template, progress=progress)
+    run_object(
+        store,
+        backend,
+        tasks=names,
+        split="train",
+        limit=limit,
+        template=template,
+        config=ocfg,
+        progress=progress,
+    )
     return _build_pairs(
         store,
         model,
+        ocfg,
         out,
         tasks=names,
         properties=properties,
@@ -139,7 +154,8 @@ def build_self(
 
 def _build_pairs(
     store: Any,
-    model: str,
+    model: ModelId,
+    config: ObjectConfig,
     out: str | Path,
     *,
     tasks: Sequence[str],
@@ -154,7 +170,7 @@ def _build_pairs(
     like: dict[str, list[str]] | None = None,
 ) -> tuple[Path, Path | None]:
     wanted = {P.get(p).name for p in properties} if properties else None
-    beh = _behaviour(store, model, tasks, template)
+    beh = _behaviour(store, model, tasks, template, config)
     rng = random.Random(f"{seed}:{kind}")
     train: list[Row] = []
     val: list[Row] = []
@@ -183,7 +199,8 @@ def _build_pairs(
                 seen.update((it.id, p.name) for it in chosen)
             hashes[f"{t.name}:{p.name}"] = template.hash(t, p.name)
             rows = [
-                _pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model) for it in chosen
+                _pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model.label)
+                for it in chosen
             ]
             n_val = round(len(rows) * val_fraction) if like is None else 0
             val.extend(rows[:n_val])
@@ -194,7 +211,9 @@ def _build_pairs(
     out = Path(out)
     manifest = {
         "kind": kind,
-        "source_model": model,
+        "source_model": model.label,
+        "source_model_id": model.key,
+        "object_config": config.name,
         "tasks": list(tasks),
         "properties": sorted(wanted) if wanted else None,
         "per_combo": per_combo,
@@ -221,6 +240,7 @@ def build_cross(
     *,
     template: PromptTemplate = DEFAULT,
     progress: bool = True,
+    object_config: ObjectConfig | str | None = None,
 ) -> Path:
     """Pairs from `backend`'s (M1's) behaviour with the same (task, property) composition and size as `like`.
 
@@ -233,10 +253,22 @@ def build_cross(
         ids[f"{r['inward']['task']}/{r['inward']['property']}"].append(r["inward"]["item_id"])
     tasks = list(manifest.get("tasks") or sorted({k.split("/")[0] for k in ids}))
     limit = manifest.get("items_per_task")
-    run_object(store, backend, tasks=tasks, split="train", limit=limit, template=template, progress=progress)
+    model = model_id(backend)
+    ocfg = object_config_for(model.label, object_config)
+    run_object(
+        store,
+        backend,
+        tasks=tasks,
+        split="train",
+        limit=limit,
+        template=template,
+        config=ocfg,
+        progress=progress,
+    )
     path, _ = _build_pairs(
         store,
-        str(backend.ref),
+        model,
+        ocfg,
         out,
         tasks=tasks,
         properties=manifest.get("properties"),
@@ -349,7 +381,9 @@ def build_shift(
     manifest = {
         "kind": "shift",
         "target_model": str(target.ref),
+        "target_model_id": model_id(target).key,
         "source_model": str(source.ref),
+        "source_model_id": model_id(source).key,
         "tasks": names,
         "n": n,
         "self_distill_fraction": self_distill_fraction,
@@ -497,16 +531,17 @@ def _answers_on(
         item_ids=[it.id for it in items],
     )
     wanted = {it.id for it in items}
-    return {i: a for i, a in _raw_answers(store, str(model.ref), task, template).items() if i in wanted}
+    return {i: a for i, a in _raw_answers(store, model, task, template).items() if i in wanted}
 
 
-def _raw_answers(store: Any, model: str, task: T.Task, template: PromptTemplate) -> dict[str, str]:
+def _raw_answers(store: Any, model: Backend, task: T.Task, template: PromptTemplate) -> dict[str, str]:
+    ident = model_id(model)
     df = store.object_rows(
-        model=model,
+        model_id=ident.key,
         task=task.name,
         split="train",
         template_hash=template.hash(task),
-        config_key=OBJECT_CONFIG.key(),
+        config_key=object_config_for(ident.label).key(),
     )
     if df.empty:
         return {}

@@ -22,7 +22,9 @@ Multi-GPU (data parallel) with accelerate, from a script that calls `train_lora`
     torchrun --nproc_per_node 2 my_train.py                           # also works; on CPU it uses gloo
 
 Each process takes every world_size-th micro-batch; ``batch_size`` is per process, so one optimizer step
-sees ``batch_size * grad_accum * num_processes`` examples. Only the main process writes files. Tested with
+sees ``batch_size * grad_accum * num_processes`` examples. The step's loss is the mean over all its answer
+tokens, whichever micro-batch and process they fell in (not a mean of per-batch means), so a step gives the
+same gradient however its examples are split. Only the main process writes files. Tested with
 two CPU processes (torchrun/gloo: same adapter as one process accumulating the same micro-batches,
 tests/training/test_ddp.py); not yet run on several GPUs.
 """
@@ -57,7 +59,7 @@ from inward.training.checkpoint import (
 )
 from inward.training.config import TrainConfig, TrainResult
 from inward.training.encode import Encoded, collate, encode_example, plan_batches, shard
-from inward.training.loss import AnswerOnlyLoss, mean_loss
+from inward.training.loss import AnswerOnlyLoss, answer_tokens, mean_loss
 from inward.training.progress import TrainProgress
 
 DataArg = str | os.PathLike[str] | Iterable[ChatExample]
@@ -345,27 +347,33 @@ def _optimizer_step(
     tokenizer: Any,
     config: TrainConfig,
 ) -> float:
-    """Forward/backward over the micro-batches of one optimizer step; returns their mean answer loss (averaged
-    over processes). Gradients are synchronised across processes only on the last micro-batch."""
+    """Forward/backward over the micro-batches of one optimizer step; returns the step's loss.
+
+    Every answer token of the step weighs the same, across micro-batches and processes: the step's tokens are
+    counted first (summed over processes), then each micro-batch backpropagates its summed loss divided by
+    that total. DDP averages gradients over processes, so the loss is also multiplied by the process count;
+    the gradient is then that of the mean loss over all the step's answer tokens, as if they were one batch.
+    The returned loss is that token-weighted mean. Gradients are synchronised only on the last micro-batch."""
     loss_fn.train()
-    total = 0.0
-    for j, idx in enumerate(group):
-        batch = {
-            k: v.to(acc.device) for k, v in collate([encoded[i] for i in idx], tokenizer.pad_token_id).items()
-        }
-        sync = j == len(group) - 1
+    batches = [collate([encoded[i] for i in idx], tokenizer.pad_token_id) for idx in group]
+    local_tokens = torch.tensor(sum(answer_tokens(b["labels"]) for b in batches), device=acc.device)
+    total_tokens = max(int(acc.reduce(local_tokens, "sum")), 1)
+    scale = acc.num_processes / total_tokens
+    loss_total = 0.0
+    for j, cpu_batch in enumerate(batches):
+        batch = {k: v.to(acc.device) for k, v in cpu_batch.items()}
+        sync = j == len(batches) - 1
         with nullcontext() if sync else acc.no_sync(loss_fn):
-            loss_sum, n_tok = loss_fn(**batch)
-            loss = loss_sum / n_tok.clamp(min=1)
-            acc.backward(loss / len(group))
-        total += float(loss.detach())
+            loss_sum, _ = loss_fn(**batch)
+            acc.backward(loss_sum * scale)
+        loss_total += float(loss_sum.detach())
     if config.max_grad_norm is not None:
         acc.clip_grad_norm_(loss_fn.parameters(), config.max_grad_norm)
     optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
-    mean = torch.tensor(total / len(group), device=acc.device)
-    return float(acc.reduce(mean, "mean"))
+    summed = acc.reduce(torch.tensor(loss_total, dtype=torch.float64, device=acc.device), "sum")
+    return float(summed) / total_tokens
 
 
 def _checkpoint(

@@ -12,6 +12,10 @@ head from inside one forward keeps DDP's gradient synchronisation hooks in play.
 
     loss_fn = AnswerOnlyLoss(peft_model)
     loss_sum, n_tokens = loss_fn(input_ids=..., attention_mask=..., labels=...)
+    answer_tokens(labels)     # = n_tokens, without a forward pass (to weight micro-batches before backward)
+
+Losses are summed, not averaged, so that a caller can weight every answer token equally however the tokens
+are split into micro-batches and processes (`lora._optimizer_step`, `mean_loss`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,16 @@ def _causal_lm(model: nn.Module) -> Any:
     return get_base() if callable(get_base) else model
 
 
+def answer_mask(labels: torch.Tensor) -> torch.Tensor:
+    """Which next-token targets carry loss: position t predicts token t+1, so targets are labels shifted left."""
+    return labels[:, 1:] != IGNORE
+
+
+def answer_tokens(labels: torch.Tensor) -> int:
+    """Answer tokens `AnswerOnlyLoss` takes the loss over for a batch with these labels."""
+    return int(answer_mask(labels).sum())
+
+
 class AnswerOnlyLoss(nn.Module):
     """Summed cross-entropy over answer tokens (labels != -100) and their count."""
 
@@ -45,9 +59,8 @@ class AnswerOnlyLoss(nn.Module):
         body = lm.get_decoder()
         head = lm.get_output_embeddings()
         hidden = body(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
-        # Position t predicts token t+1: shift targets left by one.
         targets = labels[:, 1:]
-        keep = targets != IGNORE
+        keep = answer_mask(labels)
         logits = head(hidden[:, :-1][keep]).float()
         logits = _postprocess_logits(lm.config, logits)
         loss_sum = F.cross_entropy(logits, targets[keep], reduction="sum")
