@@ -6,7 +6,7 @@ import json
 
 import click
 
-from inward.cli._app import AppState, cli, console, split_csv
+from inward.cli._app import AppState, check_model, cli, console, split_csv
 
 _TASKS = click.option(
     "-t",
@@ -213,6 +213,8 @@ def meta_cmd(
     properties = canonical_properties(split_csv(props))
     cfg = _config(META_CONFIG, samples, temperature, max_tokens, seed)
     ocfg = object_config_for(about or model, object_config)
+    if about is not None:  # checked before the backend: a bad --about must not cost a model load
+        check_model(state.store(), about)
     store, backend = _backend(state, model, batch_size, device)
     res = run_meta(
         store,
