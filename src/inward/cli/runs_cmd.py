@@ -181,6 +181,11 @@ def object_cmd(
 @_LIMIT
 @_TEMPLATE
 @_OBJECT_CONFIG
+@click.option(
+    "--paper-code",
+    is_flag=True,
+    help="Also ask about compliant answers whose property is undefined (paper-code scoring counts them).",
+)
 @_engine_options
 @click.pass_obj
 def meta_cmd(
@@ -193,6 +198,7 @@ def meta_cmd(
     limit,
     template,
     object_config,
+    paper_code,
     batch_size,
     device,
     samples,
@@ -227,6 +233,7 @@ def meta_cmd(
         template=tpl,
         config=cfg,
         object_config=ocfg,
+        include_undefined=paper_code,
     )
     console.print(f"hypothetical: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
     if exact:
@@ -252,13 +259,28 @@ def meta_cmd(
 @_SPLIT
 @_TEMPLATE
 @_OBJECT_CONFIG
+@click.option(
+    "--paper-code",
+    is_flag=True,
+    help="Score as the paper's official code did where inward deliberately differs (docs/paper-code.md).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
 def score_cmd(
-    state: AppState, object_model, meta_model, tasks, props, split, template, object_config, as_json
+    state: AppState,
+    object_model,
+    meta_model,
+    tasks,
+    props,
+    split,
+    template,
+    object_config,
+    paper_code,
+    as_json,
 ) -> None:  # type: ignore[no-untyped-def]
     """Accuracy of META's hypotheticals against OBJECT's behaviour, per property and micro-averaged."""
     from inward import prompts as PR
+    from inward.metrics import rules_for
     from inward.runs import score
 
     res = score(
@@ -270,6 +292,7 @@ def score_cmd(
         split=split,
         template=PR.get(template),
         object_config=object_config,
+        rules=rules_for(paper_code),
     )
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=2, default=str))

@@ -31,10 +31,15 @@ from inward.runs.score import load_meta, load_object, scored_table
 OBJECT_COLUMNS = ["task", "item_id", "properties", "compliance"]
 
 
-def acc_rows(scored: pd.DataFrame) -> list[Any]:
-    """Accuracy per reporting group + micro-average, with the mode baseline and hypothetical compliance."""
+def acc_rows(
+    scored: pd.DataFrame, *, rules: Any = M.DEFAULT_RULES, object_rows: pd.DataFrame | None = None
+) -> list[Any]:
+    """Accuracy per reporting group + micro-average, with the mode baseline and hypothetical compliance.
+    `object_rows` (the object model's table) is where paper-code rules take the mode from."""
     return B.acc_rows(
-        M.accuracy(scored), baseline=M.mode_baseline(scored), compliance=M.compliance_rates(scored)
+        M.accuracy(scored),
+        baseline=M.mode_baseline(scored, rules=rules, object_rows=object_rows),
+        compliance=M.compliance_rates(scored),
     )
 
 
@@ -55,7 +60,12 @@ def _scored(p: Any, object_model: str, meta_model: str) -> pd.DataFrame:
         properties=p.cfg.properties,
         template=p.template,
         object_config=p.object_config(object_model),
+        rules=p.rules,
     )
+
+
+def _acc(p: Any, scored: pd.DataFrame, object_model: str) -> list[Any]:
+    return acc_rows(scored, rules=p.rules, object_rows=object_tables(p, object_model)[0])
 
 
 def self_training(p: Any, models: list[tuple[str, str, str]]) -> SelfTraining:
@@ -68,8 +78,8 @@ def self_training(p: Any, models: list[tuple[str, str, str]]) -> SelfTraining:
                 model=base,
                 label=p.label(base),
                 trained_model=trained,
-                untrained=acc_rows(before),
-                trained=acc_rows(after),
+                untrained=_acc(p, before, base),
+                trained=_acc(p, after, trained),
                 train=train_stats(p.trained.get(f"{label}-self")),
                 tests=B.paired_rows(M.paired_tests(after, before)),
             )
@@ -86,12 +96,12 @@ def cross_prediction(p: Any, pairs: list[tuple[str, str, str, str]]) -> CrossPre
             CrossTarget(
                 model=target,
                 label=p.label(target),
-                self_rows=acc_rows(self_sc),
+                self_rows=_acc(p, self_sc, target),
                 cross=[
                     CrossPredictor(
                         model=cross,
                         label=p.label(cross),
-                        rows=acc_rows(cross_sc),
+                        rows=_acc(p, cross_sc, target),
                         tests=B.paired_rows(M.paired_tests(self_sc, cross_sc)),
                         train=train_stats(p.trained.get(f"{cl}-cross-{tl}")),
                     )
@@ -206,7 +216,7 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
         for label, obj_model, meta_model in conditions:
             od, oinfo = _dists(p, obj_model, "object", panel.task, panel.property, obj_cfg)
             md, minfo = _dists(p, meta_model, "meta", panel.task, panel.property, meta_cfg)
-            points = M.calibration_points(od, md)
+            points = M.calibration_points(od, md, rules=p.rules)
             if points.empty:
                 continue
             shared = len(set(od) & set(md))
@@ -273,8 +283,8 @@ def behaviour_change(
     )
     # Object rows carry every property of a task; count only the configured ones.
     changed = M.changed_fractions(old, new, properties=p.property_names)
-    res = M.behaviour_change(old, new, meta)
-    adj = M.behaviour_change(old, new, meta, adjust_entropy=True)
+    res = M.behaviour_change(old, new, meta, rules=p.rules)
+    adj = M.behaviour_change(old, new, meta, adjust_entropy=True, rules=p.rules)
     return BehaviourChange(
         old_model=p.label(m1t),
         new_model=p.label(mc),

@@ -179,6 +179,11 @@ class ExperimentConfig(_Strict):
         20, ge=1, description="Samples per prompt when calibration samples (or an exact request falls back)."
     )
     object_level: ObjectLevel = ObjectLevel()
+    paper_code: bool = Field(
+        False,
+        description="Score as the paper's official code did where inward deliberately differs "
+        "(inward.metrics.PAPER_CODE_RULES; docs/paper-code.md); also asks hypotheticals for undefined values.",
+    )
     template: str = "inward-v1"
     backend: dict[str, Any] = Field(
         default_factory=dict, description="Options for the local backend (batch_size, device)."

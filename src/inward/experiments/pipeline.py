@@ -77,7 +77,11 @@ class Pipeline:
         self.eval_tasks = list(config.eval_tasks or T.HELD_OUT_TASKS)
         # Canonical names of the configured properties (the config accepts aliases); None = all.
         self.property_names = [P.get(name).name for name in config.properties] if config.properties else None
+        from inward.metrics import rules_for
+
+        self.rules = rules_for(config.paper_code)
         self.trained: dict[str, dict[str, Any]] = {}
+        self.evaluated: set[str] = set()  # every model whose behaviour or hypotheticals entered a number
         self._t_start = time.perf_counter()
         # Wall-clock figures accumulate over every call of an interrupted-and-resumed run (see save_timings).
         prior = _read_json(self.run_dir / "timings.json")
@@ -255,10 +259,12 @@ class Pipeline:
                 object_config=self.object_config(object_model),
                 progress=self.progress,
                 only=only,
+                include_undefined=self.cfg.paper_code,
             )
             return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
 
         models = [object_model, meta_model, *([changed_from] if changed_from else [])]
+        self.evaluated.update(models)
         self.step(
             f"evaluate {meta_model} about {object_model}",
             {
@@ -270,6 +276,7 @@ class Pipeline:
                 "p": self.cfg.properties,
                 "ids": self.identity_inputs(*models),
                 **({"changed_from": changed_from} if changed_from else {}),
+                **({"paper_code": True} if self.cfg.paper_code else {}),
             },
             fn,
         )
@@ -336,6 +343,11 @@ class Pipeline:
         run = self.store.get_run(self.run_id)
         prov = {
             k: v for k, v in dict(run.provenance if run else {}).items() if k not in ("timestamp", "created")
+        }
+        models = sorted({m for m in self.evaluated if m})
+        prov["scoring_rules"] = self.rules.as_dict()
+        prov["models"] = {
+            m: {"id": self.model_id(m).key, "object_config": self.object_config(m).name} for m in models
         }
         info = RunInfo(
             name=c.name,

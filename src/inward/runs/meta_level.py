@@ -39,9 +39,11 @@ def meta_requests(
     template: PromptTemplate = DEFAULT,
     object_config: ObjectConfig | str | None = None,
     include_training_only: bool = False,
+    include_undefined: bool = False,
 ) -> list[tuple[T.Task, T.Item, str]]:
     """(task, item, property) triples to ask: compliant object rows of `about` with a defined value, under
-    `object_config` (None = "auto", as `run_object`)."""
+    `object_config` (None = "auto", as `run_object`). `include_undefined` also asks compliant rows whose
+    property is undefined (answer too short), as the paper's code did: paper-code scoring counts them."""
     from inward.runs.configs import object_config_for
 
     ident = resolve_model(store, about)
@@ -58,7 +60,8 @@ def meta_requests(
                 f"no object-level answers of {ident.label} on {t.name} ({split}, object config {ocfg.name}); "
                 f"run `inward object -m {ident.label} -t {t.name}{hint}` first"
             )
-        obj = obj[(obj["sample"] == 0) & obj["object_compliance"].isna() & obj["object_value"].notna()]
+        keep = (obj["sample"] == 0) & obj["object_compliance"].isna()
+        obj = obj[keep if include_undefined else keep & obj["object_value"].notna()]
         for item_id, prop in zip(obj["item_id"], obj["property"], strict=True):
             p = P.get(prop)
             if (wanted is not None and p.name not in wanted) or (
@@ -86,6 +89,7 @@ def run_meta(
     run_id: str | None = None,
     progress: bool = True,
     only: Collection[tuple[str, str, str]] | None = None,
+    include_undefined: bool = False,
 ) -> StepResult:
     """Asks the hypotheticals of `meta_requests`; `only` keeps just those (task, item id, property) keys, e.g.
     the prompts whose behaviour a fine-tune changed, which is all the behaviour-change analysis reads.
@@ -103,6 +107,7 @@ def run_meta(
         limit=limit,
         template=template,
         object_config=object_config,
+        include_undefined=include_undefined,
     )
     if only is not None:
         keep = set(only)

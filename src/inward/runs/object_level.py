@@ -145,6 +145,25 @@ def run_object(
     return StepResult(new_rows=new, existing_rows=existing, config=cfg.name)
 
 
+def rederive(df: pd.DataFrame, task: T.Task) -> pd.DataFrame:
+    """Stored object rows with compliance and property values derived again from the raw answer by the
+    current rules, so a number never rests on the rules of the inward version that generated the answer (a
+    "no_mode" verdict of a mode-of-N run is kept: it is about the samples, not the text)."""
+    if df.empty:
+        return df
+    props = [P.get(p) for p in task.properties]
+    df = df.copy()
+    df["compliance"] = [
+        NO_MODE if c == NO_MODE else check_object(raw, task.compliance)
+        for raw, c in zip(df["raw"], df["compliance"], strict=True)
+    ]
+    df["properties"] = [
+        {p.name: p.extract(P.clean(raw), target=target if isinstance(target, str) else None) for p in props}
+        for raw, target in zip(df["raw"], df["target"], strict=True)
+    ]
+    return df
+
+
 def object_table(
     store: Any,
     model: ModelLike,
@@ -164,7 +183,7 @@ def object_table(
             model_id=ident.key, task=t.name, split=split, template_hash=template.hash(t), config_key=cfg.key()
         )  # type: ignore[attr-defined]
         if len(df):
-            frames.append(df)
+            frames.append(rederive(df, t))
     if not frames:
         return pd.DataFrame(
             columns=["task", "item_id", "sample", "property", "object_value", "object_compliance"]

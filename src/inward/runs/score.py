@@ -24,6 +24,7 @@ from inward.prompts import DEFAULT, PromptTemplate
 from inward.runs._models import ModelLike, resolve_model
 from inward.runs.configs import ObjectConfig, object_config_for
 from inward.runs.meta_level import META_CONFIG
+from inward.runs.object_level import rederive
 
 
 def canonical_properties(properties: Sequence[str] | None) -> list[str] | None:
@@ -50,7 +51,7 @@ def load_object(
         df = store.object_rows(
             model_id=ident.key, task=t.name, split=split, template_hash=template.hash(t), config_key=cfg.key()
         )
-        frames.append(df[df["sample"] == 0] if len(df) else df)
+        frames.append(rederive(df[df["sample"] == 0], t) if len(df) else df)
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -91,9 +92,11 @@ def scored_table(
     split: str = "val",
     template: PromptTemplate = DEFAULT,
     object_config: ObjectConfig | str | None = None,
+    rules: M.ScoringRules = M.DEFAULT_RULES,
 ) -> pd.DataFrame:
     """The scored table of `meta_model`'s hypotheticals against `object_model`'s behaviour under
-    `object_config` (None = "auto"). Raises UserError when either side has no stored rows."""
+    `object_config` (None = "auto") and scoring `rules` (`inward.metrics.ScoringRules`; paper-code reproduces
+    the official code's handling). Raises UserError when either side has no stored rows."""
     obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
     ocfg = object_config_for(obj_id.label, object_config)
     obj = load_object(store, obj_id, tasks=tasks, split=split, template=template, config=ocfg)
@@ -109,7 +112,7 @@ def scored_table(
             f"no stored hypothetical answers of {meta_id.label}; "
             f"run `inward meta -m {meta_id.label} --about {obj_id.label}` first"
         )
-    scored = M.join_object_meta(obj[["task", "item_id", "properties", "compliance"]], meta)
+    scored = M.join_object_meta(obj[["task", "item_id", "properties", "compliance"]], meta, rules=rules)
     names = canonical_properties(properties)
     if names:
         scored = scored[scored["property"].isin(names)]
@@ -124,11 +127,13 @@ class ScoreResult:
     table: pd.DataFrame
     compliance: pd.DataFrame
     object_compliance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    provenance: dict[str, Any] = field(default_factory=dict)  # model identities, object config, scoring rules
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "object_model": self.object_model,
             "meta_model": self.meta_model,
+            "provenance": self.provenance,
             "rows": len(self.scored),
             "accuracy": self.table.to_dict(orient="records"),
             "hypothetical_compliance": self.compliance.to_dict(orient="records"),
@@ -140,7 +145,8 @@ class ScoreResult:
 
         kind = "self-prediction" if self.object_model == self.meta_model else "cross-prediction"
         t = Table(title=f"{kind}: {self.meta_model} predicting {self.object_model}")
-        for col in ("property", "n", "accuracy", "95% CI", "mode baseline", "compliant"):
+        cols = ("property", "n", "prompts", "accuracy", "±1.96·SEM (paper, rows)", "item-clustered 95% CI")
+        for col in (*cols, "mode baseline", "compliant"):
             t.add_column(col, justify="left" if col == "property" else "right")
         comp = self.compliance.set_index("group")["rate"].to_dict() if len(self.compliance) else {}
         for r in self.table.to_dict(orient="records"):
@@ -148,8 +154,10 @@ class ScoreResult:
             t.add_row(
                 name,
                 str(r["n"]),
+                str(r.get("n_clusters", "")),
                 f"{100 * r['acc']:.1f}%",
                 f"{100 * r['ci_low']:.1f}–{100 * r['ci_high']:.1f}",
+                f"{100 * r['cluster_low']:.1f}–{100 * r['cluster_high']:.1f}",
                 f"{100 * r['baseline']:.1f}%",
                 f"{100 * comp.get(r['group'], float('nan')):.1f}%",
             )
@@ -185,6 +193,7 @@ def score(
     split: str = "val",
     template: PromptTemplate = DEFAULT,
     object_config: ObjectConfig | str | None = None,
+    rules: M.ScoringRules = M.DEFAULT_RULES,
 ) -> ScoreResult:
     names = list(tasks or T.HELD_OUT_TASKS)
     obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
@@ -198,11 +207,14 @@ def score(
         split=split,
         template=template,
         object_config=ocfg,
+        rules=rules,
     )
-    acc = M.accuracy(scored)
-    base = M.mode_baseline(scored)
-    table = acc.merge(base[["group", "acc"]].rename(columns={"acc": "baseline"}), on="group", how="left")
     obj = load_object(store, obj_id, tasks=names, split=split, template=template, config=ocfg)
+    acc = M.accuracy(scored)
+    base = M.mode_baseline(
+        scored, rules=rules, object_rows=obj[["task", "item_id", "properties", "compliance"]]
+    )
+    table = acc.merge(base[["group", "acc"]].rename(columns={"acc": "baseline"}), on="group", how="left")
     obj_comp = (
         M.compliance_rates(obj.assign(group="object"), by=None, column="compliance")
         if len(obj)
@@ -215,4 +227,10 @@ def score(
         table=table,
         compliance=M.compliance_rates(scored),
         object_compliance=obj_comp,
+        provenance={
+            "object_model_id": obj_id.key,
+            "meta_model_id": meta_id.key,
+            "object_config": ocfg.name,
+            "scoring_rules": rules.as_dict(),
+        },
     )

@@ -58,7 +58,7 @@ def read_dataset(path: str | Path) -> tuple[list[Row], dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no dataset file {path}; build one with `inward dataset build`")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
     mp = manifest_path(path)
     manifest = json.loads(mp.read_text(encoding="utf-8")) if mp.is_file() else {}
     return rows, manifest
