@@ -122,7 +122,8 @@ class FakeBackend:
     ) -> list[Distribution]:
         out = []
         for msgs, res in zip(prompts, resolve, strict=True):
-            value = res(self.object_answer(_user(msgs)), True)
+            text = _user(msgs)  # a point mass at the answer `generate` gives (whole, greedy)
+            value = res(self.meta_answer(text) if SEPARATOR in text else self.object_answer(text), True)
             out.append(Distribution(probs={value: 1.0} if value is not None else {}, covered=1.0))
         return out
 

@@ -37,6 +37,7 @@ def test_fresh_store_is_current_wal_with_foreign_keys(tmp_path: Path) -> None:
             "runs",
             "steps",
             "models",
+            "object_configs",
         }
 
 
@@ -86,6 +87,36 @@ def test_v1_database_with_data_is_migrated_and_keeps_it(tmp_path: Path) -> None:
     assert "object_rows_by_task" in _indexes(db)
     assert df.to_dict("records")[0]["properties"] == {"p": "r"}
     assert len(df) == 1
+
+
+def test_v2_behaviour_migrates_to_legacy_identities_that_no_model_reads(tmp_path: Path) -> None:
+    """v3 keys behaviour by model identity. A row written under a ref string cannot be traced to weights, so
+    it keeps its data under 'legacy:<ref>', which no identity (16 hex digits) can equal; nothing is lost."""
+    db = tmp_path / DB_NAME
+    conn = sqlite3.connect(db, isolation_level=None)
+    assert migrate(conn, db, MIGRATIONS[:2]) == 0
+    conn.execute(
+        "INSERT INTO object_rows VALUES ('local/m+adapter=a', 't', 'i', 'h', 'c', 0, 'val', 'text', NULL, "
+        "'Raw', 'raw', NULL, '{\"p\":\"r\"}', 'stop', NULL, '2024-01-01T00:00:00+00:00')"
+    )
+    conn.execute(
+        "INSERT INTO meta_rows VALUES ('local/m', 't', 'i', 'p', 'h', 'c', 0, 'val', 'R', 'r', NULL, 'stop', "
+        "NULL, '2024-01-01T00:00:00+00:00')"
+    )
+    conn.execute(
+        "INSERT INTO distributions VALUES ('local/m', 't', 'i', 'object', 'p', 'h', 'logprobs', '{\"r\": 1.0}', "
+        "0.9, 3, 0, '2024-01-01T00:00:00+00:00')"
+    )
+    conn.close()
+    with Store.open(tmp_path) as store:
+        obj, meta, dist = store.object_rows(), store.meta_rows(), store.distributions()
+        assert list(obj["model_id"]) == ["legacy:local/m+adapter=a"] and list(obj["model"]) == [
+            "local/m+adapter=a"
+        ]
+        assert list(meta["model_id"]) == ["legacy:local/m"] and list(meta["answer"]) == ["r"]
+        assert list(dist["config_key"]) == ["legacy:logprobs"] and list(dist["method"]) == ["logprobs"]
+        assert store.object_rows(model_id="0123456789abcdef").empty
+    assert "object_rows_by_task" in _indexes(db) and "object_rows_by_label" in _indexes(db)
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:

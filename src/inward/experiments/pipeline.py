@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from inward import tasks as T
 from inward.backends.base import Backend
 from inward.errors import UserError
 from inward.experiments.config import ExperimentConfig, Training
+from inward.experiments.models import LocalModels, ModelAccess
 from inward.prompts import get as get_template
 from inward.refs import ModelRef
 
@@ -60,8 +60,15 @@ class Pipeline:
     """Runs the configured experiments; `run()` returns the results dict that `results.json` holds."""
 
     def __init__(
-        self, config: ExperimentConfig, workspace: Path, *, console: Any = None, progress: bool = True
+        self,
+        config: ExperimentConfig,
+        workspace: Path,
+        *,
+        console: Any = None,
+        progress: bool = True,
+        models: Callable[[Any], ModelAccess] | None = None,
     ) -> None:
+        """`models` builds the `ModelAccess` from the store (default `LocalModels` with `config.backend`)."""
         from inward.store import Store, provenance
 
         self.cfg = config
@@ -91,7 +98,9 @@ class Pipeline:
         self._calls = int(prior.get("calls", 0)) + 1
         self._prior_training: dict[str, Any] = dict(prior.get("training", {}))
         self.timings: dict[str, float] = dict(prior.get("steps_s", {}))
-        self._backends: OrderedDict[str, Backend] = OrderedDict()
+        self.models: ModelAccess = (
+            models(self.store) if models is not None else LocalModels(self.store, dict(config.backend))
+        )
         self.store.start_run(
             run_id=self.run_id,
             kind="experiment",
@@ -142,37 +151,12 @@ class Pipeline:
         return timings
 
     def backend(self, ref: str) -> Backend:
-        """Backends are loaded lazily and at most two are kept in memory."""
-        from inward.backends import make_backend
-        from inward.runs.adapters import adapter_resolver
-
-        if ref in self._backends:
-            self._backends.move_to_end(ref)
-            return self._backends[ref]
-        while len(self._backends) >= 2:
-            self._backends.popitem(last=False)
-        opts = (
-            {k: v for k, v in self.cfg.backend.items()}
-            if ModelRef.parse(ref).provider in ("local", "hf")
-            else {}
-        )
-        b = make_backend(ref, adapter_path=adapter_resolver(self.store), **opts)
-        self._backends[ref] = b
-        return b
+        """Backends are loaded lazily (see `LocalModels`)."""
+        return self.models.backend(ref)
 
     def model_id(self, ref: str) -> Any:
         """`ref`'s identity (`inward.backends.identity.ModelId`), from the files on disk: never stale."""
-        from inward.backends.registry import identify
-        from inward.runs.adapters import adapter_resolver
-
-        r = ModelRef.parse(ref)
-        if (
-            r.provider == "local"
-        ):  # identities are digests of installed weights: install first, as a run would
-            from inward import models
-
-            models.resolve(r.base)
-        return identify(ref, adapter_path=adapter_resolver(self.store))
+        return self.models.identify(ref)
 
     def object_config(self, ref: str) -> Any:
         """The object config (`inward.runs.configs.ObjectConfig`) of `ref`'s behaviour in this experiment."""
@@ -183,10 +167,7 @@ class Pipeline:
         return {ref: f"{self.model_id(ref).key}/{self.object_config(ref).key()}" for ref in refs}
 
     def release_backends(self) -> None:
-        import gc
-
-        self._backends.clear()
-        gc.collect()
+        self.models.release()
 
     # -- building blocks ---------------------------------------------------------------------------------------
 
@@ -209,11 +190,7 @@ class Pipeline:
         name = f"{self.cfg.name}-{label}-{_digest(inputs)[:6]}"
 
         def fn() -> dict[str, Any]:
-            from inward.runs.adapters import train_and_register
-
-            self.release_backends()  # training needs the memory more than a warm inference model
-            rec = train_and_register(
-                self.store,
+            rec = self.models.train(
                 name=name,
                 base=base,
                 data=data,

@@ -16,10 +16,11 @@ def run_experiment(
     *,
     console: Any = None,
     extra_timings: dict[str, float] | None = None,
+    models: Any = None,
 ) -> Path:
     """Returns the report folder. Timings go to timings.json, not results.json, so that results.json of an
-    interrupted-and-resumed run is byte-identical to an uninterrupted one."""
-    pipe = Pipeline(cfg, workspace, console=console)
+    interrupted-and-resumed run is byte-identical to an uninterrupted one. `models`: see `Pipeline`."""
+    pipe = Pipeline(cfg, workspace, console=console, models=models)
     results = pipe.run()
     run_dir = pipe.run_dir
     results.save(run_dir / "results.json")
@@ -50,8 +51,10 @@ def with_timings(results: Any, timings: dict[str, Any]) -> Any:
         for t in results.cross_prediction.targets:
             for c in t.cross:
                 fill(c.train, c.model)
-    if results.behaviour_change:
-        fill(results.behaviour_change.train, f"+adapter={results.run.name}-m1-shifted")
+    if results.behaviour_change:  # its adapter is named <run>-m1-shifted-<inputs digest>
+        shifted = sorted(k for k in training if k.startswith(f"{results.run.name}-m1-shifted"))
+        if shifted:
+            fill(results.behaviour_change.train, f"+adapter={shifted[-1]}")
     if "wall_s" in timings:
         results.run.wall_s = timings["wall_s"]
         if timings.get("calls", 1) > 1:

@@ -189,7 +189,9 @@ class CalibrationCondition(_Model):
         default_factory=dict, description='MAD over the top-1/2/3 object values alone: {"top1": …, …}.'
     )
     curve: list[CurvePoint] = Field(default_factory=list, description="Binned curve, pooled over ranks.")
-    n_prompts: Int | None = Field(default=None, description="Prompts with both distributions in this condition.")
+    n_prompts: Int | None = Field(
+        default=None, description="Prompts with both distributions in this condition."
+    )
     object_coverage: Num = Field(
         default=None,
         description="Mean probability mass the object-level distributions cover (enumerated or sampled); the "

@@ -87,6 +87,7 @@ def run_object(
     model = ident.label
     cfg = object_config_for(model, config)
     gcfg = cfg.generate_config()
+    store.put_object_config(cfg.key(), cfg.name, cfg.as_dict())  # type: ignore[attr-defined]
     wanted = None if item_ids is None else set(item_ids)
     new = existing = 0
     with progress_bar(disable=not progress) as bar:
@@ -157,10 +158,11 @@ def rederive(df: pd.DataFrame, task: T.Task) -> pd.DataFrame:
         NO_MODE if c == NO_MODE else check_object(raw, task.compliance)
         for raw, c in zip(df["raw"], df["compliance"], strict=True)
     ]
-    df["properties"] = [
+    values: list[Any] = [
         {p.name: p.extract(P.clean(raw), target=target if isinstance(target, str) else None) for p in props}
         for raw, target in zip(df["raw"], df["target"], strict=True)
     ]
+    df["properties"] = pd.Series(values, index=df.index, dtype=object)
     return df
 
 

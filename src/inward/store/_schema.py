@@ -207,6 +207,14 @@ _V3_BEHAVIOUR = [
     "CREATE INDEX object_rows_by_label ON object_rows (model)",
     "CREATE INDEX meta_rows_by_label ON meta_rows (model)",
     "CREATE INDEX distributions_by_label ON distributions (model)",
+    # Names of the object configs rows were stored under (config_key is a digest), so a command that finds no
+    # rows under one config can say which ones exist.
+    """CREATE TABLE object_configs (
+        config_key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created TEXT NOT NULL
+    )""",
 ]
 
 
@@ -301,4 +309,10 @@ TABLES: dict[str, TableSpec] = {
         frozenset({"output"}),
     ),
     "models": _spec("models", ModelRecord, ("name",), {"config", "provenance"}),
+    "object_configs": TableSpec(
+        "object_configs",
+        ("config_key", "name", "settings", "created"),
+        ("config_key",),
+        frozenset({"settings"}),
+    ),
 }

@@ -188,6 +188,29 @@ class Store(Database):
             method=method,
         )
 
+    def put_object_config(self, config_key: str, name: str, settings: Mapping[str, Any]) -> None:
+        """Remember the name of an object config (idempotent)."""
+        self._insert(
+            TABLES["object_configs"],
+            [{"config_key": config_key, "name": name, "settings": dict(settings), "created": None}],
+        )
+
+    def object_configs_of(self, model_id: str, task: str | None = None) -> list[str]:
+        """Names of the object configs `model_id` has rows under (on `task`), sorted."""
+        where, params = "o.model_id = ?", [model_id]
+        if task is not None:
+            where, params = where + " AND o.task = ?", [*params, task]
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT DISTINCT COALESCE(c.name, o.config_key) FROM object_rows o LEFT JOIN object_configs c "
+                f"ON c.config_key = o.config_key WHERE {where}",
+                params,
+            )
+            .fetchall()
+        )
+        return sorted(r[0] for r in rows)
+
     # -- runs and their resumable steps ----------------------------------------------------------------------
 
     def start_run(
