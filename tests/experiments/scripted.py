@@ -27,7 +27,9 @@ from inward.properties.compliance import check_hypothetical, check_object, norma
 from inward.refs import ModelRef
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runs"))
-from fake_backend import FakeBackend
+from fake_backend import SEPARATOR, FakeBackend
+
+__all__ = ["SEPARATOR", "FakeBackend", "ScriptedModels"]
 
 GROUP = {"among_a_or_c": "among_options", "among_b_or_d": "among_options"}
 

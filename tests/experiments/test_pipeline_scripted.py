@@ -221,3 +221,46 @@ def test_changing_the_learning_rate_retrains_and_reevaluates(tmp_path: Path) -> 
         assert_same(got[part], want[part])
     assert actual(first)["trained"] != got["trained"]
     assert_same(got["untrained"], want["untrained"])  # on the prompts the new adapter shares with M1
+
+
+class PartialFake(S.FakeBackend):
+    """Object-level distributions that cover 90% of the mass, 20 points of it non-compliant (refusals)."""
+
+    def distribution(self, prompts: Any, resolve: Any, **kw: Any) -> list[Any]:
+        from inward.backends.base import Distribution
+        from inward.runs.distributions import NONCOMPLIANT_KEY
+
+        out = []
+        for d, msgs in zip(super().distribution(prompts, resolve, **kw), prompts, strict=True):
+            if S.SEPARATOR in msgs[-1]["content"] or not d.probs:
+                out.append(d)
+                continue
+            (value,) = d.probs
+            probs = (
+                {NONCOMPLIANT_KEY: 0.2} if value == NONCOMPLIANT_KEY else {value: 0.7, NONCOMPLIANT_KEY: 0.2}
+            )
+            out.append(Distribution(probs=probs, covered=0.9))
+        return out
+
+
+class PartialModels(S.ScriptedModels):
+    def backend(self, ref: str) -> S.FakeBackend:
+        return PartialFake(ref, salt=self.salt(ref))
+
+
+def test_calibration_drops_noncompliant_mass_and_flags_low_coverage(tmp_path: Path) -> None:
+    cfg = {**CONFIG, "experiments": ["calibration"]}
+    pipe = Pipeline(ExperimentConfig.model_validate(cfg), tmp_path, progress=False, models=PartialModels)
+    results = pipe.run()
+    for panel in results.calibration.panels:
+        assert panel.low_coverage and panel.coverage_floor == 0.97
+        for cond in panel.conditions:
+            assert cond.object_coverage == pytest.approx(0.9) and cond.low_coverage
+            assert cond.object_noncompliant == pytest.approx(0.2)  # reported, and not counted as a value
+            assert cond.meta_coverage == pytest.approx(1.0)
+    # Renormalised over the compliant mass (0.7 of 0.7), every point is still (1, hit): the MAD is unchanged.
+    fits = {f["name"].rsplit("-", 1)[0]: f["name"] for f in pipe.models.fits}  # type: ignore[attr-defined]
+    m1t = pipe.models.backend(f"local/alpha+adapter={fits['scripted-m1-self']}")
+    mad = {(p.task, p.property): {c.label: c.mad for c in p.conditions} for p in results.calibration.panels}
+    want = S.calibration_mad(m1t, m1t, "animals_long", "second_character", N_CAL)
+    assert mad[("animals_long", "second_character")]["self-trained"] == pytest.approx(want)

@@ -174,6 +174,9 @@ def calibration(p: Any, *, m1: str, m1t: str, m2c: str) -> Calibration:
 
         def fn(panel: Any = panel) -> dict[str, Any]:
             for _, obj_model, meta_model in conditions:
+                # Hypotheticals are asked where the greedy answer is usable: make sure it is stored (a
+                # calibration-only experiment runs no other step that asks the untrained M1).
+                p._objects(obj_model, [panel.task], n)
                 run_object_distributions(
                     p.store,
                     p.backend(obj_model),
