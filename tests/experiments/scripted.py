@@ -1,8 +1,9 @@
 """A scripted `ModelAccess` for experiment tests, and the hand computations its numbers are checked against.
 
 Every model is a `FakeBackend` (tests/runs/fake_backend.py) whose answers are a pure function of its salt and
-the prompt. Base models get the salt of their name; "training" gives the adapter a salt hashed from the base's
-salt, the training file's bytes, the plan and the seed, as real weights would change with any of them. So M1
+the prompt. Base models get the salt of their name; an adapter gets a salt hashed from its name, which the
+pipeline derives from a digest of every training input (base, data, plan, seed, initial adapter), as real weights
+would change with any of them. So M1
 and M2 behave differently, a retrained adapter (any changed setting) answers differently, and a test can work
 out every answer, hence every headline number, without inward's metrics code.
 """
@@ -10,7 +11,6 @@ out every answer, hence every headline number, without inward's metrics code.
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -48,7 +48,7 @@ class ScriptedModels:
 
     def salt(self, ref: str) -> str:
         r = ModelRef.parse(ref)
-        return self.salts[r.adapter] if r.adapter else r.name
+        return _adapter_salt(r.adapter) if r.adapter else r.name
 
     def backend(self, ref: str) -> FakeBackend:
         return FakeBackend(ref, salt=self.salt(ref))
@@ -67,11 +67,7 @@ class ScriptedModels:
         init_adapter: str | None,
         progress: bool,
     ) -> dict[str, Any]:
-        start = self.salts[init_adapter] if init_adapter else self.salt(base)
-        h = hashlib.sha256(start.encode())
-        h.update(Path(data).read_bytes())
-        h.update(json.dumps([plan, seed], sort_keys=True).encode())
-        self.salts[name] = h.hexdigest()[:12]
+        self.salts[name] = _adapter_salt(name)
         rows = [line for line in Path(data).read_text(encoding="utf-8").split("\n") if line.strip()]
         self.fits.append({"name": name, "base": base, "data": str(data), "plan": plan, "init": init_adapter})
         return {
@@ -90,6 +86,10 @@ class ScriptedModels:
 
     def release(self) -> None:
         pass
+
+
+def _adapter_salt(name: str) -> str:
+    return hashlib.sha256(f"adapter:{name}".encode()).hexdigest()[:12]
 
 
 # -- hand computations ---------------------------------------------------------------------------------------

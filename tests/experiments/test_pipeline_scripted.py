@@ -264,3 +264,19 @@ def test_calibration_drops_noncompliant_mass_and_flags_low_coverage(tmp_path: Pa
     mad = {(p.task, p.property): {c.label: c.mad for c in p.conditions} for p in results.calibration.panels}
     want = S.calibration_mad(m1t, m1t, "animals_long", "second_character", N_CAL)
     assert mad[("animals_long", "second_character")]["self-trained"] == pytest.approx(want)
+
+
+def test_a_dropped_property_does_not_pass_the_hand_check(tmp_path: Path) -> None:
+    """Losing one property's rows (as an alias mismatch used to) changes the tables, so the hand check above
+    would catch it: delete the stored hypotheticals of among_a_or_c and analyse again."""
+    import sqlite3
+
+    results, models = run(tmp_path, CONFIG)
+    want = expected(models, "local/alpha", "local/beta")
+    assert_same(actual(results)["self"], want["self"])
+    with sqlite3.connect(tmp_path / "inward.db") as conn:
+        assert conn.execute("DELETE FROM meta_rows WHERE property = 'among_a_or_c'").rowcount > 0
+    again, _ = run(tmp_path, CONFIG)  # every step is done: only the analyses run, on what the store holds
+    with pytest.raises(AssertionError):
+        assert_same(actual(again)["self"], want["self"])
+    assert "among_options" not in actual(again)["self"]
