@@ -160,8 +160,9 @@ def test_correlated_discordance_is_not_significant_once_clustered() -> None:
     assert res.p_mcnemar == pytest.approx(2 / 2**9)
     # Clustered: diff* = m/10 with m ~ Bin(10, 0.3) discordant prompts drawn; extreme when m = 0 or m ≥ 6.
     pmf = binom_pmf(10, 0.3)
-    extreme = pmf[0] + sum(pmf[6:])  # ≈ 0.076
-    assert res.p_cluster == pytest.approx(extreme, abs=4 * math.sqrt(extreme * (1 - extreme) / ITER))
+    extreme = pmf[0] + sum(pmf[6:])  # ≈ 0.076, the bootstrap's own p
+    # ... but 3 discordant prompts can give no exact p below 2/2³ = 0.25 (sign_flip_floor), which wins
+    assert extreme < 0.25 and res.p_cluster == 0.25
     assert res.p_bootstrap < 0.01 < 0.05 < res.p_cluster
     assert res.cluster_ci_high - res.cluster_ci_low > res.ci_high - res.ci_low
     assert res.cluster_ci_low <= res.diff <= res.cluster_ci_high
@@ -202,3 +203,19 @@ def test_seeded_and_fast_enough_for_a_real_table() -> None:
     assert table["n_clusters"].tolist() == [1250] * 5
     pd.testing.assert_frame_equal(table, accuracy(df))
     assert not table.equals(accuracy(df, seed=43))
+
+
+def test_a_handful_of_prompts_never_reads_as_significant() -> None:
+    """Two prompts, A right and B wrong on both: every resample gives diff = 1, so the null-shifted bootstrap
+    alone says p = 1/1001. No exact test on two prompts can go below 2/2² = 0.5 (sign flips), and neither does
+    the reported p. With 12 such prompts the floor is 2/2¹² and the bootstrap's own p stands."""
+    from inward.metrics._clustered import cluster_paired_bootstrap, cluster_unpaired_bootstrap, sign_flip_floor
+
+    _, _, p2 = cluster_paired_bootstrap([1, 1], [1, 1], iterations=1000, seed=0)
+    assert p2 == 0.5 == sign_flip_floor(2)
+    _, _, p12 = cluster_paired_bootstrap([1] * 12, [1] * 12, iterations=1000, seed=0)
+    assert p12 == pytest.approx(1 / 1001) and sign_flip_floor(12) < p12
+    assert sign_flip_floor(0) == 1.0
+    # Unpaired (entropy-matched): two prompts each side, all right vs all wrong: floor 2 / C(4, 2) = 1/3.
+    _, _, pu = cluster_unpaired_bootstrap([1, 1], [1, 1], [0, 0], [1, 1], iterations=1000, seed=0)
+    assert pu == pytest.approx(1 / 3)

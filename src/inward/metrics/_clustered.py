@@ -127,7 +127,17 @@ def cluster_paired_bootstrap(
         return (math.nan, math.nan, math.nan)
     draws = _ratios(_rng(seed), d_arr, n_arr, iterations)
     lo, hi = _interval(draws, level)
-    return (lo, hi, _p_shifted(draws, float(d_arr.sum() / n_arr.sum()), iterations))
+    p = _p_shifted(draws, float(d_arr.sum() / n_arr.sum()), iterations)
+    return (lo, hi, max(p, sign_flip_floor(int(np.count_nonzero(d_arr)))))
+
+
+def sign_flip_floor(informative: int) -> float:
+    """The smallest two-sided p-value an exact test of a paired difference can give on `informative` prompts
+    whose difference is not zero: 2 / 2^m (the sign-flip test; exact McNemar on m discordant pairs has the same
+    floor). The null-shifted bootstrap has no such floor: when every prompt differs the same way, each resample
+    gives the same difference and p reaches 1/(iterations+1), so 2 prompts would read as p = 0.001. Taking
+    the larger of the two keeps a verdict from resting on a handful of prompts."""
+    return min(1.0, 2.0 / 2.0**informative) if informative > 0 else 1.0
 
 
 def cluster_unpaired_bootstrap(
@@ -149,4 +159,7 @@ def cluster_unpaired_bootstrap(
     draws = _ratios(rng, arrays[0], arrays[1], iterations) - _ratios(rng, arrays[2], arrays[3], iterations)
     lo, hi = _interval(draws, level)
     observed = float(arrays[0].sum() / arrays[1].sum() - arrays[2].sum() / arrays[3].sum())
-    return (lo, hi, _p_shifted(draws, observed, iterations))
+    # As for the paired test (`sign_flip_floor`): no exact two-sample permutation test over these prompts can
+    # go below 2 / C(n_a + n_b, n_a), whatever the bootstrap says.
+    floor = min(1.0, 2.0 / math.comb(len(arrays[0]) + len(arrays[2]), len(arrays[0])))
+    return (lo, hi, max(_p_shifted(draws, observed, iterations), floor))
