@@ -209,7 +209,11 @@ def test_a_handful_of_prompts_never_reads_as_significant() -> None:
     """Two prompts, A right and B wrong on both: every resample gives diff = 1, so the null-shifted bootstrap
     alone says p = 1/1001. No exact test on two prompts can go below 2/2² = 0.5 (sign flips), and neither does
     the reported p. With 12 such prompts the floor is 2/2¹² and the bootstrap's own p stands."""
-    from inward.metrics._clustered import cluster_paired_bootstrap, cluster_unpaired_bootstrap, sign_flip_floor
+    from inward.metrics._clustered import (
+        cluster_paired_bootstrap,
+        cluster_unpaired_bootstrap,
+        sign_flip_floor,
+    )
 
     _, _, p2 = cluster_paired_bootstrap([1, 1], [1, 1], iterations=1000, seed=0)
     assert p2 == 0.5 == sign_flip_floor(2)

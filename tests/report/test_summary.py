@@ -23,7 +23,9 @@ def test_summary_has_the_paper_numbers(results: Results) -> None:
     assert f"{100 * (after.baseline or 0):.1f}%" in md
     assert "+11.5 pp" in md and "0.002 / 0.001" in md  # self − cross with its p-values
     mads = [f"{c.mad:.1f}" for c in cal.panels[0].conditions]
-    assert f"| animals_long · second character | {' | '.join(mads)} | 500 | — | exact |" in md  # no coverage recorded
+    assert (
+        f"| animals_long · second character | {' | '.join(mads)} | 500 | — | exact |" in md
+    )  # no coverage recorded
     assert "| shifted | 21.7% [" in md and "| entropy-matched |" in md and "<0.001 / n/a" in md
     assert md.count("### ") == 4
     # The collateral check: one row per task, compliance and most common answer before → after.

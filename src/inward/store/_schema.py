@@ -207,8 +207,11 @@ _V3_BEHAVIOUR = [
     "CREATE INDEX object_rows_by_label ON object_rows (model)",
     "CREATE INDEX meta_rows_by_label ON meta_rows (model)",
     "CREATE INDEX distributions_by_label ON distributions (model)",
-    # Names of the object configs rows were stored under (config_key is a digest), so a command that finds no
-    # rows under one config can say which ones exist.
+]
+
+# v4: names of the object configs rows were stored under (config_key is a digest), so a command that finds no
+# rows under one config can say which ones exist.
+_V4_OBJECT_CONFIGS = [
     """CREATE TABLE object_configs (
         config_key TEXT PRIMARY KEY,
         name TEXT NOT NULL,
@@ -227,7 +230,12 @@ def _run_all(statements: Sequence[str]) -> Migration:
     return apply
 
 
-MIGRATIONS: list[Migration] = [_run_all(_V1_TABLES), _run_all(_V2_INDEXES), _run_all(_V3_BEHAVIOUR)]
+MIGRATIONS: list[Migration] = [
+    _run_all(_V1_TABLES),
+    _run_all(_V2_INDEXES),
+    _run_all(_V3_BEHAVIOUR),
+    _run_all(_V4_OBJECT_CONFIGS),
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
