@@ -157,3 +157,23 @@ def test_collateral_tasks_default_off_and_unknown(tmp_path: Path) -> None:
     assert len(lines) == 1 and "collateral_tasks" in lines[0] and "unknown task 'telepathy'" in lines[0]
     cpu = ExperimentConfig.model_validate(PROFILES["cpu"])
     assert cpu.collateral_tasks and not set(cpu.collateral_tasks) & set(cpu.eval_tasks or ())
+
+
+def test_a_config_and_the_yaml_it_writes_digest_the_same(tmp_path: Path) -> None:
+    """The demo writes its experiment file from the in-process config; `inward run` of that file must find the
+    same steps and adapters. Before, the unvalidated default alpha=16 (int) became 16.0 (float) in the file, so
+    every training step key changed and the whole demo retrained."""
+    import json
+
+    import yaml
+
+    from inward.experiments.demo import demo_config
+
+    for profile in ("quick", "cpu", "paper"):
+        cfg = demo_config(profile)
+        path = tmp_path / f"{profile}.yaml"
+        path.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+        back = load_config(path)
+        assert json.dumps(back.model_dump(), sort_keys=True) == json.dumps(cfg.model_dump(), sort_keys=True)
+        for plan in (cfg.training.m1, cfg.training.m2, cfg.training.shift):
+            assert isinstance(plan.alpha, float)

@@ -29,7 +29,10 @@ ALL_EXPERIMENTS: tuple[Experiment, ...] = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validate_default: a default such as `alpha = 16` must be the float 16.0 it is when read back from the YAML
+    # the run writes; otherwise the in-process config and its file digest differently and `inward run` of the
+    # written experiment file retrains everything the demo trained.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
 class Models(_Strict):
