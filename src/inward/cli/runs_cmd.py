@@ -46,7 +46,7 @@ def _backend(state: AppState, model: str, batch_size: int | None, device: str | 
 
 def _object_config(model: str, name: str | None, samples: int, temperature, max_tokens, seed: int, mode_of):  # type: ignore[no-untyped-def]
     """`--object-config NAME`, else the decoding flags, else "auto" for `model`."""
-    from inward.runs.configs import GREEDY, ObjectConfig, object_config_for
+    from inward.runs.configs import GREEDY, ObjectConfig, decoded_config, object_config_for
 
     flags = (
         samples != 1 or temperature is not None or max_tokens is not None or seed != 0 or mode_of is not None
@@ -58,16 +58,13 @@ def _object_config(model: str, name: str | None, samples: int, temperature, max_
     if not flags:
         return object_config_for(model)
     t = temperature if temperature is not None else (1.0 if samples > 1 else 0.0)
-    return ObjectConfig(
+    return decoded_config(
+        model,
         temperature=t,
         max_tokens=max_tokens or GREEDY.max_tokens,
         samples=samples,
         seed=seed,
-        mode_of=mode_of
-        if mode_of is not None
-        else object_config_for(model).mode_of
-        if t == 0 and samples == 1
-        else 1,
+        mode_of=mode_of,
     )
 
 

@@ -65,7 +65,9 @@ def _scored(p: Any, object_model: str, meta_model: str) -> pd.DataFrame:
 
 
 def _acc(p: Any, scored: pd.DataFrame, object_model: str) -> list[Any]:
-    return acc_rows(scored, rules=p.rules, object_rows=object_tables(p, object_model)[0])
+    # Only paper-code rules take the mode from the object table; the default never reads it.
+    rows = object_tables(p, object_model)[0] if p.rules.mode_over_all_object_rows else None
+    return acc_rows(scored, rules=p.rules, object_rows=rows)
 
 
 def self_training(p: Any, models: list[tuple[str, str, str]]) -> SelfTraining:

@@ -136,19 +136,9 @@ class ObjectLevel(_Strict):
 
     def for_model(self, ref: str) -> Any:
         """The `ObjectConfig` for model `ref`."""
-        from inward.runs.configs import ObjectConfig, object_config_for
+        from inward.runs.configs import decoded_config
 
-        mode_of = self.mode_of
-        if mode_of is None:
-            auto = object_config_for(ref).mode_of
-            mode_of = auto if self.temperature == 0 and self.samples == 1 else 1
-        return ObjectConfig(
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            samples=self.samples,
-            seed=self.seed,
-            mode_of=mode_of,
-        )
+        return decoded_config(ref, **self.model_dump())
 
 
 class ExperimentConfig(_Strict):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from inward.backends.base import GenerateConfig
@@ -112,6 +112,24 @@ def object_config_for(model: str, spec: str | ObjectConfig | None = None) -> Obj
     return replace(GREEDY, mode_of=API_MODE_OF) if provider in API_PROVIDERS else GREEDY
 
 
+def decoded_config(
+    model: str,
+    *,
+    temperature: float = 0.0,
+    max_tokens: int = GREEDY.max_tokens,
+    samples: int = 1,
+    seed: int = 0,
+    mode_of: int | None = None,
+) -> ObjectConfig:
+    """The object config of these decoding settings for `model`; `mode_of=None` takes the "auto" default
+    (5 for API models) where it applies, i.e. for greedy single-sample decoding, else 1."""
+    if mode_of is None:
+        mode_of = object_config_for(model).mode_of if temperature == 0 and samples == 1 else 1
+    return ObjectConfig(
+        temperature=temperature, max_tokens=max_tokens, samples=samples, seed=seed, mode_of=mode_of
+    )
+
+
 DistributionMethod = Literal["exact", "sampled"]
 
 
@@ -143,7 +161,3 @@ class DistributionConfig:
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode()).hexdigest()[:16]
-
-
-def field_names(cls: type) -> list[str]:
-    return [f.name for f in fields(cls)]

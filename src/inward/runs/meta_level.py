@@ -28,18 +28,22 @@ from inward.runs.object_level import StepResult, object_table
 META_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
 
 
-def no_rows_message(store: Any, ident: Any, task: str, split: str, ocfg: ObjectConfig) -> str:
+def no_rows_message(store: Any, ident: Any, tasks: Sequence[str], split: str, ocfg: ObjectConfig) -> str:
     """Why there is nothing to ask about, and the command that fixes it: the object configs that do have rows
     of this model, or how to make rows under the one asked for."""
-    have = [n for n in store.object_configs_of(ident.key, task) if n != ocfg.name]
+    task = ",".join(tasks)
+    have = [n for n in store.object_configs_of(ident.key, tasks) if n != ocfg.name]
     if have:
         return (
-            f"no object-level answers of {ident.label} on {task} under object config {ocfg.name}; it has rows "
+            f"no object-level answers (no stored behaviour) of {ident.label} on {task} under object config {ocfg.name}; it has rows "
             f"under {', '.join(have)}: pass --object-config {have[0]}"
         )
-    hint = "" if ocfg.name in ("greedy", "greedy,mode_of=5") else f" --object-config {ocfg.name}"
+    from inward.runs.configs import object_config_for
+
+    hint = "" if ocfg == object_config_for(ident.label) else f" --object-config {ocfg.name}"
     return (
-        f"no object-level answers of {ident.label} on {task} ({split}, object config {ocfg.name}); "
+        f"no object-level answers (no stored behaviour) of {ident.label} on {task} ({split}, object config "
+        f"{ocfg.name}); "
         f"run `inward object -m {ident.label} -t {task}{hint}` first"
     )
 
@@ -71,7 +75,7 @@ def meta_requests(
         items = {it.id: it for it in t.items(split)[:limit]}
         obj = object_table(store, ident, tasks=[t.name], split=split, template=template, config=ocfg)
         if obj.empty:
-            raise UserError(no_rows_message(store, ident, t.name, split, ocfg))
+            raise UserError(no_rows_message(store, ident, [t.name], split, ocfg))
         keep = (obj["sample"] == 0) & obj["object_compliance"].isna()
         obj = obj[keep if include_undefined else keep & obj["object_value"].notna()]
         for item_id, prop in zip(obj["item_id"], obj["property"], strict=True):

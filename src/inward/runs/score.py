@@ -98,14 +98,34 @@ def scored_table(
     `object_config` (None = "auto") and scoring `rules` (`inward.metrics.ScoringRules`; paper-code reproduces
     the official code's handling). Raises UserError when either side has no stored rows."""
     obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
-    ocfg = object_config_for(obj_id.label, object_config)
+    obj = _stored_object(
+        store, obj_id, object_config_for(obj_id.label, object_config), tasks, split, template
+    )
+    return _scored(store, obj, obj_id, meta_id, tasks, properties, split, template, rules)
+
+
+def _stored_object(
+    store: Any, obj_id: Any, ocfg: ObjectConfig, tasks: Sequence[str], split: str, template: PromptTemplate
+) -> pd.DataFrame:
+    from inward.runs.meta_level import no_rows_message
+
     obj = load_object(store, obj_id, tasks=tasks, split=split, template=template, config=ocfg)
     if obj.empty:
-        hint = "" if ocfg.name == "greedy" else f" --object-config {ocfg.name}"
-        raise UserError(
-            f"no stored behaviour of {obj_id.label} under object config {ocfg.name}; "
-            f"run `inward object -m {obj_id.label}{hint}` first"
-        )
+        raise UserError(no_rows_message(store, obj_id, tasks, split, ocfg))
+    return obj
+
+
+def _scored(
+    store: Any,
+    obj: pd.DataFrame,
+    obj_id: Any,
+    meta_id: Any,
+    tasks: Sequence[str],
+    properties: Sequence[str] | None,
+    split: str,
+    template: PromptTemplate,
+    rules: M.ScoringRules,
+) -> pd.DataFrame:
     meta = load_meta(store, meta_id, tasks=tasks, properties=properties, split=split, template=template)
     if meta.empty:
         raise UserError(
@@ -198,18 +218,8 @@ def score(
     names = list(tasks or T.HELD_OUT_TASKS)
     obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
     ocfg = object_config_for(obj_id.label, object_config)
-    scored = scored_table(
-        store,
-        object_model=obj_id,
-        meta_model=meta_id,
-        tasks=names,
-        properties=properties,
-        split=split,
-        template=template,
-        object_config=ocfg,
-        rules=rules,
-    )
-    obj = load_object(store, obj_id, tasks=names, split=split, template=template, config=ocfg)
+    obj = _stored_object(store, obj_id, ocfg, names, split, template)  # read once: scoring, mode, compliance
+    scored = _scored(store, obj, obj_id, meta_id, names, properties, split, template, rules)
     acc = M.accuracy(scored)
     base = M.mode_baseline(
         scored, rules=rules, object_rows=obj[["task", "item_id", "properties", "compliance"]]

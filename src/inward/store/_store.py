@@ -195,11 +195,12 @@ class Store(Database):
             [{"config_key": config_key, "name": name, "settings": dict(settings), "created": None}],
         )
 
-    def object_configs_of(self, model_id: str, task: str | None = None) -> list[str]:
-        """Names of the object configs `model_id` has rows under (on `task`), sorted."""
+    def object_configs_of(self, model_id: str, tasks: Sequence[str] | None = None) -> list[str]:
+        """Names of the object configs `model_id` has rows under (on any of `tasks`), sorted."""
         where, params = "o.model_id = ?", [model_id]
-        if task is not None:
-            where, params = where + " AND o.task = ?", [*params, task]
+        if tasks:
+            where += f" AND o.task IN ({', '.join('?' * len(tasks))})"
+            params += list(tasks)
         rows = (
             self._conn()
             .execute(
