@@ -8,6 +8,8 @@ M.paired_tests(self_scored, cross_scored)           # self vs cross on the same 
 M.calibration_mad(M.calibration_points(obj_dists, meta_dists))
 a, b = M.entropy_match(before, after)               # mode-collapse control
 M.behaviour_change(m1_objects, mc_objects, mc_meta).summary
+mde = M.detectable_effect(M.cluster_se_paired(a, b, clusters))   # power: the effect this sample could see
+M.verdict(diff, lo, hi, mde, M.paper_effect("self_vs_cross").value)   # "supports", "underpowered", …
 
 Every function that scores takes ``rules=`` (keyword-only, default `DEFAULT_RULES`); ``rules=PAPER_CODE_RULES``
 (or ``rules_for(paper_code=True)``) reproduces the official code's handling where inward's default differs.
@@ -49,6 +51,26 @@ from inward.metrics._clustered import (
     cluster_unpaired_bootstrap,
 )
 from inward.metrics._entropy import MATCH_BY, PROPERTY_BY, entropy, entropy_match, entropy_table
+from inward.metrics._power import (
+    ALPHA,
+    PAPER_EFFECTS,
+    POWER,
+    VERDICT_RULES,
+    MadDifference,
+    PaperEffect,
+    SeedCombination,
+    cluster_se_mean,
+    cluster_se_paired,
+    cluster_se_unpaired,
+    combine_seeds,
+    detectable_effect,
+    mad_difference,
+    paper_effect,
+    planned_detectable_effect,
+    planned_rows_for,
+    seeds_agree,
+    verdict,
+)
 from inward.metrics._rules import (
     DEFAULT_RULES,
     PAPER_CODE_RULES,
@@ -78,17 +100,24 @@ from inward.metrics._stats import (
 )
 
 __all__ = [
+    "ALPHA",
     "AVERAGE",
     "CLUSTER",
     "DEFAULT_RULES",
     "KEY",
     "MATCH_BY",
     "PAPER_CODE_RULES",
+    "PAPER_EFFECTS",
+    "POWER",
     "PROPERTY_BY",
     "UNDEFINED_VALUE",
+    "VERDICT_RULES",
     "BehaviourChange",
+    "MadDifference",
     "PairedTest",
+    "PaperEffect",
     "ScoringRules",
+    "SeedCombination",
     "accuracy",
     "align",
     "answer_drift",
@@ -104,16 +133,22 @@ __all__ = [
     "cluster_bootstrap_distribution",
     "cluster_codes",
     "cluster_paired_bootstrap",
+    "cluster_se_mean",
+    "cluster_se_paired",
+    "cluster_se_unpaired",
     "cluster_sums",
     "cluster_unpaired_bootstrap",
+    "combine_seeds",
     "compliance_rates",
     "compliant_object_rows",
+    "detectable_effect",
     "empirical_distribution",
     "entropy",
     "entropy_match",
     "entropy_table",
     "intersect",
     "join_object_meta",
+    "mad_difference",
     "mcnemar_exact",
     "mode_baseline",
     "mode_hits",
@@ -125,13 +160,18 @@ __all__ = [
     "paired_bootstrap",
     "paired_test",
     "paired_tests",
+    "paper_effect",
+    "planned_detectable_effect",
+    "planned_rows_for",
     "reporting_group",
     "rules_for",
     "scorable_object_rows",
     "score_rows",
+    "seeds_agree",
     "sem",
     "sem_ci",
     "shifted_prompts",
     "unpaired_bootstrap",
+    "verdict",
     "wilson_ci",
 ]
