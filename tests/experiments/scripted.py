@@ -25,6 +25,7 @@ from inward.backends.identity import ModelId, model_id
 from inward.prompts import DEFAULT
 from inward.properties.compliance import check_hypothetical, check_object, normalize_answer
 from inward.refs import ModelRef
+from inward.training.base import TrainedModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runs"))
 from fake_backend import SEPARATOR, FakeBackend
@@ -56,36 +57,52 @@ class ScriptedModels:
     def identify(self, ref: str) -> ModelId:
         return model_id(self.backend(ref))
 
-    def train(
-        self,
-        *,
-        name: str,
-        base: str,
-        data: Path,
-        plan: dict[str, Any],
-        seed: int,
-        init_adapter: str | None,
-        progress: bool,
-    ) -> dict[str, Any]:
-        self.salts[name] = _adapter_salt(name)
-        rows = [line for line in Path(data).read_text(encoding="utf-8").split("\n") if line.strip()]
-        self.fits.append({"name": name, "base": base, "data": str(data), "plan": plan, "init": init_adapter})
-        return {
-            "ref": f"{base}+adapter={name}",
-            "name": name,
-            "adapter_dir": "",
-            "n_train": len(rows),
-            "steps": 1,
-            "train_time_s": 0.0,
-            "examples_per_s": 0.0,
-            "val_loss_before": None,
-            "val_loss_after": None,
-            "final_train_loss": 0.5,
-            "resumed_from_step": None,
-        }
+    def trainer(self, base: str, *, progress: bool = True) -> ScriptedTrainer:
+        return ScriptedTrainer(self)
+
+    def train_config(self, kind: str, plan: Any, seed: int) -> dict[str, Any]:
+        return {"plan": plan.model_dump(), "seed": seed}
+
+    def parameters(self, ref: str) -> int | None:
+        """Made-up sizes: alpha is the larger model."""
+        return {"alpha": 400_000_000, "beta": 100_000_000}.get(ModelRef.parse(ref).name)
 
     def release(self) -> None:
         pass
+
+
+class ScriptedTrainer:
+    """A `Trainer` that trains nothing: the adapter's answers follow from its name (see the module docstring)."""
+
+    kind = "lora"
+
+    def __init__(self, models: ScriptedModels) -> None:
+        self.models = models
+
+    def fit(self, data: Path, base: str, config: Any, *, name: str, out_dir: Path) -> TrainedModel:
+        r = ModelRef.parse(base)
+        self.models.salts[name] = _adapter_salt(name)
+        rows = [line for line in Path(data).read_text(encoding="utf-8").split("\n") if line.strip()]
+        self.models.fits.append(
+            {
+                "name": name,
+                "base": str(r.base),
+                "data": str(data),
+                "plan": config["plan"],
+                "init": r.adapter,
+                "seed": config["seed"],
+            }
+        )
+        return TrainedModel(
+            ref=str(r.base.with_adapter(name)),
+            name=name,
+            base_ref=base,
+            kind="lora",
+            path=str(out_dir),
+            out_dir=str(out_dir),
+            config=config,
+            metrics={"n_train": len(rows), "train_time_s": 0.0, "examples_per_s": 0.0, "train_loss": [0.5]},
+        )
 
 
 def _adapter_salt(name: str) -> str:

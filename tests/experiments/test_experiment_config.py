@@ -43,7 +43,7 @@ def error_lines(path: Path) -> list[str]:
 
 def test_valid_file_loads_with_overrides_and_defaults(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, VALID))
-    assert cfg.name == "small-demo" and cfg.seed == 7
+    assert cfg.name == "small-demo" and cfg.seeds == (7,)
     assert cfg.models.m2 == "local/smollm2-135m+adapter=m2-base"
     assert cfg.experiments == ("self_training", "calibration")
     assert cfg.train_tasks == ("countries_long", "numbers")
@@ -95,8 +95,11 @@ def test_unknown_keys_experiments_and_types_are_reported(tmp_path: Path) -> None
     lines = error_lines(path)
     assert len(lines) == 4, lines
     text = "\n".join(lines)
-    assert "experiments.1:" in text and "sizez: Extra inputs are not permitted" in text
-    assert "seed:" in text and "unknown property 'fifth_word'" in text
+    assert (
+        "experiments: unknown experiment 'telepathy'" in text
+        and "sizez: Extra inputs are not permitted" in text
+    )
+    assert "seeds.0:" in text and "unknown property 'fifth_word'" in text
 
 
 @pytest.mark.parametrize(
@@ -139,11 +142,11 @@ def test_pipeline_labels_name_m1_first_when_m1_and_m2_are_the_same_model(tmp_pat
     same = ExperimentConfig.model_validate(
         {"name": "same", "models": {"m1": "local/smollm2-135m", "m2": "local/smollm2-135m"}}
     )
-    p = Pipeline(same, tmp_path / "ws", progress=False)
+    p = Pipeline(same, tmp_path / "ws", progress=False).context(0)
     assert p.label("local/smollm2-135m") == "M1 (smollm2-135m)"
     assert p.label("local/smollm2-135m+adapter=same-m1-self") == "M1 (smollm2-135m) + m1-self"
     two = ExperimentConfig.model_validate({"name": "two"})
-    q = Pipeline(two, tmp_path / "ws2", progress=False)
+    q = Pipeline(two, tmp_path / "ws2", progress=False).context(0)
     assert q.label("local/smollm2-135m") == "M2 (smollm2-135m)"
     assert q.label("local/qwen2.5-0.5b") == "M1 (qwen2.5-0.5b)"
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inward.errors import UserError
 
-Experiment = Literal["self_training", "cross_prediction", "calibration", "behaviour_change"]
-ALL_EXPERIMENTS: tuple[Experiment, ...] = (
+ALL_EXPERIMENTS: tuple[str, ...] = (
     "self_training",
     "cross_prediction",
     "calibration",
@@ -35,14 +34,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+Role = Literal["m1", "m2", "m3"]
+
+
 class Models(_Strict):
     m1: str = Field("local/qwen2.5-0.5b", description="The model whose introspection is studied (M1).")
     m2: str = Field("local/smollm2-135m", description="The cross-predictor (M2), trained on M1's behaviour.")
+    m3: str | None = Field(
+        None, description="An optional third model (e.g. local/qwen2.5-1.5b) for further cross pairs."
+    )
     shift_source: str | None = Field(
         None, description="Whose answers shift M1's behaviour (default: M2's untrained behaviour)."
     )
 
-    @field_validator("m1", "m2", "shift_source")
+    @field_validator("m1", "m2", "m3", "shift_source")
     @classmethod
     def _ref(cls, v: str | None) -> str | None:
         if v is not None:
@@ -145,15 +150,26 @@ class ExperimentConfig(_Strict):
     name: str = Field(
         "experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name (folder under runs/)."
     )
-    seed: int = 0
+    seeds: tuple[int, ...] = Field(
+        (0,),
+        description="Training seeds: the training-dependent experiments run once per seed, with independent "
+        "training seeds and independent draws of the training and shift items (`seed: N` means [N]).",
+    )
     models: Models = Models()
-    experiments: tuple[Experiment, ...] = ALL_EXPERIMENTS
+    experiments: tuple[str, ...] = Field(
+        ALL_EXPERIMENTS, min_length=1, description="Registered experiments to run (inward.experiments.base)."
+    )
     train_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's training tasks.")
     eval_tasks: tuple[str, ...] | None = Field(None, description="Default: the paper's held-out tasks.")
     properties: tuple[str, ...] | None = Field(
         None, description="Restrict to these properties (default: all)."
     )
-    cross_both_directions: bool = Field(False, description="Also train M1 on M2's behaviour and compare.")
+    cross_pairs: tuple[tuple[Role, Role], ...] = Field(
+        (("m1", "m2"), ("m2", "m1")),
+        min_length=1,
+        description="Cross-prediction pairs [target, predictor]: the predictor is trained on the self-trained "
+        "target's behaviour and compared with the target predicting itself. Default: both directions.",
+    )
     collateral_tasks: tuple[str, ...] | None = Field(
         None,
         description="Tasks outside the shift set on which behaviour change checks for collateral change "
@@ -181,6 +197,63 @@ class ExperimentConfig(_Strict):
     backend: dict[str, Any] = Field(
         default_factory=dict, description="Options for the local backend (batch_size, device)."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        """Experiment files written before seeds and cross pairs existed keep their meaning."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "seed" in data:
+            if "seeds" in data:
+                raise ValueError("give `seeds: [...]` or `seed: N`, not both")
+            data["seeds"] = [data.pop("seed")]
+        if "cross_both_directions" in data:
+            both = data.pop("cross_both_directions")
+            data.setdefault("cross_pairs", [["m1", "m2"], ["m2", "m1"]] if both else [["m1", "m2"]])
+        return data
+
+    @field_validator("experiments")
+    @classmethod
+    def _experiments(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from inward.experiments import registry  # noqa: F401  (registers the built-in experiments)
+        from inward.experiments.base import REGISTRY
+
+        unknown = [x for x in v if x not in REGISTRY]
+        if unknown:
+            raise ValueError(f"unknown experiment {unknown[0]!r}; known: {', '.join(REGISTRY)}")
+        return tuple(dict.fromkeys(v))
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v:
+            raise ValueError("give at least one seed, e.g. seeds: [0]")
+        if len(set(v)) != len(v):
+            raise ValueError(f"seeds repeat: {list(v)}; give each seed once")
+        return v
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ExperimentConfig:
+        for target, predictor in self.cross_pairs:
+            if target == predictor:
+                raise ValueError(
+                    f"cross pair [{target}, {predictor}]: a model cannot be its own cross-predictor"
+                )
+            for role in (target, predictor):
+                if role == "m3" and self.models.m3 is None:
+                    raise ValueError(f"cross pair [{target}, {predictor}] names m3; set models.m3 first")
+        if len(set(self.cross_pairs)) != len(self.cross_pairs):
+            raise ValueError("cross_pairs repeat a pair; give each [target, predictor] once")
+        return self
+
+    def model(self, role: str) -> str:
+        """The ModelRef of a role (m1, m2, m3)."""
+        ref = getattr(self.models, role)
+        if ref is None:
+            raise UserError(f"models.{role} is not set")
+        return str(ref)
 
     @field_validator("train_tasks", "eval_tasks", "collateral_tasks")
     @classmethod

@@ -78,7 +78,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "paper": {
         "name": "demo-paper",
-        "cross_both_directions": True,
+        "seeds": [0, 1, 2],
         "sizes": {
             "train_items_per_task": 3000,
             "per_combo": 1000,

@@ -3,7 +3,8 @@
     access = LocalModels(store, backend_options={"batch_size": 16})
     access.backend("local/qwen2.5-0.5b")        # loaded lazily; at most two kept in memory
     access.identify("local/qwen2.5-0.5b+adapter=demo-m1-self-3f9a2c")   # ModelId from the files on disk
-    access.train(name=..., base=..., data=..., plan=..., seed=0, init_adapter=None, progress=True)
+    access.trainer("local/qwen2.5-0.5b").fit(...)   # a `Trainer`: local LoRA, or OpenAI fine-tuning for openai/
+    access.parameters("local/qwen2.5-0.5b")          # 494032768, from the weights' headers
 
 `Pipeline` uses `LocalModels` unless given another `ModelAccess` (tests script one whose answers and training
 they choose, so every headline number can be computed by hand).
@@ -19,6 +20,49 @@ from typing import Any, Protocol
 from inward.backends.base import Backend
 from inward.backends.identity import ModelId
 from inward.refs import ModelRef
+from inward.training.base import Trainer
+
+
+def training_config(kind: str, plan: Any, seed: int) -> Any:
+    """An experiment file's `Training` plan as the config of a trainer of `kind` (lora or openai-ft).
+    Hosted fine-tuning takes epochs, batch size and seed; its learning rate is the provider's multiplier
+    (OpenAIFTConfig's default, the paper's), since a LoRA learning rate means nothing there."""
+    from pydantic import ValidationError
+
+    from inward.errors import UserError
+
+    p = plan.model_dump() if hasattr(plan, "model_dump") else dict(plan)
+    try:
+        if kind == "lora":
+            from inward.training.config import TrainConfig
+
+            return TrainConfig(**p, seed=seed)
+        if kind == "openai-ft":
+            from inward.training.openai_ft import OpenAIFTConfig
+
+            return OpenAIFTConfig(n_epochs=p["epochs"], batch_size=p["batch_size"], seed=seed)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise UserError(f"bad training setting {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    raise UserError(f"no training config for trainer kind {kind!r}")
+
+
+def count_parameters(folder: Path) -> int | None:
+    """Parameters in a model folder's safetensors files, from their headers (no tensor is read)."""
+    import json
+    import math
+    import struct
+
+    files = sorted(Path(folder).glob("*.safetensors"))
+    if not files:
+        return None
+    total = 0
+    for f in files:
+        with f.open("rb") as fh:
+            (n,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(n))
+        total += sum(math.prod(t["shape"]) for k, t in header.items() if k != "__metadata__")
+    return total
 
 
 class ModelAccess(Protocol):
@@ -30,19 +74,16 @@ class ModelAccess(Protocol):
         """`ref`'s identity as its backend would report it, ideally without loading it."""
         ...
 
-    def train(
-        self,
-        *,
-        name: str,
-        base: str,
-        data: Path,
-        plan: dict[str, Any],
-        seed: int,
-        init_adapter: str | None,
-        progress: bool,
-    ) -> dict[str, Any]:
-        """Fine-tune `base` on chat JSONL `data` as adapter `name`; returns at least `ref`, `name`, `n_train`,
-        `train_time_s`, `examples_per_s`, `final_train_loss` (see `inward.runs.adapters.train_and_register`)."""
+    def trainer(self, base: str, *, progress: bool = True) -> Trainer:
+        """The `Trainer` that fine-tunes `base` (which may carry an adapter to start from)."""
+        ...
+
+    def train_config(self, kind: str, plan: Any, seed: int) -> Any:
+        """The trainer's config for an experiment file's `Training` plan and a seed."""
+        ...
+
+    def parameters(self, ref: str) -> int | None:
+        """Parameter count of `ref`'s base weights, or None when unknown (API models)."""
         ...
 
     def release(self) -> None:
@@ -87,30 +128,33 @@ class LocalModels:
             models.resolve(r.base)
         return identify(ref, adapter_path=adapter_resolver(self.store))
 
-    def train(
-        self,
-        *,
-        name: str,
-        base: str,
-        data: Path,
-        plan: dict[str, Any],
-        seed: int,
-        init_adapter: str | None,
-        progress: bool,
-    ) -> dict[str, Any]:
-        from inward.runs.adapters import train_and_register
+    def trainer(self, base: str, *, progress: bool = True) -> Trainer:
+        from inward.runs.adapters import adapter_resolver
 
-        self.release()  # training needs the memory more than a warm inference model
-        return train_and_register(
-            self.store,
-            name=name,
-            base=base,
-            data=data,
-            plan=plan,
-            seed=seed,
-            init_adapter=init_adapter,
-            progress=progress,
-        )
+        provider = ModelRef.parse(base).provider
+        if provider in ("local", "hf"):
+            from inward.training.local import LocalLoraTrainer
+
+            return LocalLoraTrainer(resolve_adapter=adapter_resolver(self.store), progress=progress)
+        if provider == "openai":
+            from inward.training.openai_ft import OpenAIFineTuner
+
+            return OpenAIFineTuner()
+        from inward.errors import UserError
+
+        raise UserError(f"no trainer for {base}: experiments train local/, hf/ or openai/ models")
+
+    def train_config(self, kind: str, plan: Any, seed: int) -> Any:
+        return training_config(kind, plan, seed)
+
+    def parameters(self, ref: str) -> int | None:
+        r = ModelRef.parse(ref)
+        if r.provider not in ("local", "hf"):
+            return None
+        from inward import models
+
+        folder = models.resolve(r.base)
+        return count_parameters(folder) if isinstance(folder, Path) else None
 
     def release(self) -> None:
         self._backends.clear()

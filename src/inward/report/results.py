@@ -29,7 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from inward.errors import UserError
 
-SCHEMA_VERSION = 2  # 2: item-clustered intervals, calibration coverage, scoring rules and model ids
+SCHEMA_VERSION = 3  # 2: clustered intervals, coverage, rules, model ids; 3: evidence, seeds, both directions
 AVERAGE = "average"
 
 
@@ -146,6 +146,11 @@ class CrossPredictor(_Model):
 
     model: str = Field(description="ModelRef of the cross-trained predictor.")
     label: str = Field(description="Short display name.")
+    more_capable: bool | None = Field(
+        default=None,
+        description="Whether the predictor is more capable than the target by the capability measure "
+        "(CrossPrediction.capability_measure); None when it cannot be told.",
+    )
     rows: list[AccRow] = Field(description="Accuracy predicting the target, per group + average.")
     tests: list[PairedTest] = Field(
         default_factory=list, description="Paired tests, A = self-prediction, B = this predictor, per group."
@@ -158,15 +163,38 @@ class CrossTarget(_Model):
 
     model: str = Field(description="ModelRef of the target M1 (its self-trained version).")
     label: str = Field(description="Short display name.")
+    role: str | None = Field(
+        default=None, description='Role of the target in the experiment file ("m1", "m2").'
+    )
     self_rows: list[AccRow] = Field(description="M1 predicting M1, per group + average.")
     cross: list[CrossPredictor] = Field(description="Cross-predictors of M1.")
 
 
+class ModelCapability(_Model):
+    """How capable a model is, to tell which cross-prediction direction has the stronger predictor."""
+
+    model: str = Field(description="ModelRef of the (untrained) model.")
+    label: str = Field(description="Short display name.")
+    parameters: Int | None = Field(default=None, description="Parameter count of the base weights.")
+    mc_accuracy: Num = Field(
+        default=None,
+        description="Object-level accuracy on the held-out multiple-choice tasks (answer = target).",
+    )
+    mc_n: Int | None = Field(default=None, description="Multiple-choice prompts scored.")
+    mc_tasks: list[str] = Field(default_factory=list, description="The multiple-choice tasks scored.")
+
+
 class CrossPrediction(_Model):
-    """Cross-prediction (SPEC §9, §10.3, Fig. 5)."""
+    """Cross-prediction (SPEC §9, §10.3, Fig. 5), in every configured direction."""
 
     targets: list[CrossTarget] = Field(description="One entry per target model.")
     tasks: list[str] = Field(default_factory=list, description="Held-out tasks evaluated.")
+    capability: list[ModelCapability] = Field(
+        default_factory=list, description="Capability of every model that is a target or a predictor."
+    )
+    capability_measure: str | None = Field(
+        default=None, description="What `more_capable` compares (parameter count, then MC accuracy)."
+    )
 
 
 class CurvePoint(_Model):
@@ -219,6 +247,21 @@ class CalibrationCondition(_Model):
     )
 
 
+class MadTest(_Model):
+    """Calibration of two conditions on the same prompts: MAD difference with an item-clustered bootstrap."""
+
+    a: str = Field(description="Condition A (the one the paper expects to be better calibrated).")
+    b: str = Field(description="Condition B.")
+    mad_a: Num = Field(description="MAD of A (×100).")
+    mad_b: Num = Field(description="MAD of B (×100).")
+    diff: Num = Field(description="mad_b − mad_a: positive = A better calibrated.")
+    ci_low: Num = Field(default=None, description="Lower 95% prompt-bootstrap bound of diff.")
+    ci_high: Num = Field(default=None, description="Upper 95% prompt-bootstrap bound of diff.")
+    p: Num = Field(default=None, description="Two-sided bootstrap p-value of diff ≠ 0.")
+    se: Num = Field(default=None, description="Bootstrap standard error of diff.")
+    n_prompts: Int | None = Field(default=None, description="Prompts all three distributions cover.")
+
+
 class CalibrationPanel(_Model):
     """Calibration of one (task, property) (one panel of Fig. 6)."""
 
@@ -238,6 +281,9 @@ class CalibrationPanel(_Model):
         default=None, description="Covered mass below which a condition is flagged (low_coverage)."
     )
     low_coverage: bool = Field(default=False, description="Some condition of this panel has low coverage.")
+    self_vs_cross: MadTest | None = Field(
+        default=None, description="Self-trained vs cross-trained MAD on the same prompts (A = self-trained)."
+    )
 
 
 class Calibration(_Model):
@@ -359,6 +405,83 @@ class RunInfo(_Model):
     notes: list[str] = Field(default_factory=list, description="Caveats a reader must see.")
 
 
+Verdict = Literal["supports", "contradicts", "inconclusive", "underpowered"]
+
+
+class SeedEffect(_Model):
+    """One claim's comparison in one training seed."""
+
+    seed: Int = Field(description="Training seed (also draws the training and shift items).")
+    effect: Num = Field(description="Effect, oriented so that positive = the paper's claim.")
+    ci_low: Num = Field(default=None, description="Lower 95% item-clustered bound.")
+    ci_high: Num = Field(default=None, description="Upper 95% item-clustered bound.")
+    p: Num = Field(default=None, description="Two-sided item-clustered p-value.")
+    se: Num = Field(default=None, description="Standard error (interval width / 3.92).")
+    mde: Num = Field(default=None, description="Detectable effect at 80% power, α = 0.05.")
+    n: Int | None = Field(default=None, description="Rows (or prompts) compared.")
+    verdict: Verdict | None = Field(default=None, description="This seed's verdict alone.")
+
+
+class EvidenceRow(_Model):
+    """One claim of the paper, tested: the comparison, its effect with interval, power and a verdict."""
+
+    key: str = Field(description='Stable id, e.g. "self_vs_cross:m1".')
+    claim: str = Field(description="The paper's claim, in words.")
+    experiment: str = Field(description="Experiment that measures it.")
+    comparison: str = Field(description="What is compared with what, on which prompts.")
+    unit: Literal["pp", "mad"] = Field(
+        description="pp: accuracy difference (fraction; shown ×100); mad: MAD points (0–100 scale)."
+    )
+    n: Int | None = Field(default=None, description="Rows (or prompts) compared (first seed).")
+    n_clusters: Int | None = Field(default=None, description="Prompts the intervals resample (first seed).")
+    effect: Num = Field(description="Mean effect over seeds, positive = the paper's claim.")
+    ci_low: Num = Field(
+        default=None, description="Lower 95% bound (item-clustered; across seeds: see rules)."
+    )
+    ci_high: Num = Field(default=None, description="Upper 95% bound.")
+    p: Num = Field(default=None, description="Two-sided p-value.")
+    se: Num = Field(default=None, description="Standard error of the effect.")
+    mde: Num = Field(default=None, description="Smallest effect detectable at 80% power, α = 0.05.")
+    paper_effect: Num = Field(default=None, description="The paper's effect for this claim (same unit).")
+    paper_source: str | None = Field(default=None, description="Where the paper's effect comes from.")
+    verdict: Verdict = Field(description="supports / contradicts / inconclusive / underpowered (see rules).")
+    seeds: list[SeedEffect] = Field(default_factory=list, description="Per-seed values.")
+    seeds_agree: bool | None = Field(default=None, description="Every seed alone reaches the same verdict.")
+    spread: Num = Field(default=None, description="Standard deviation of the effect over seeds.")
+    note: str | None = Field(default=None, description="Caveat a reader must see with this row.")
+
+
+class Evidence(_Model):
+    """The evidence table: one row per claim (and per direction, model or panel), verdict rules included."""
+
+    rows: list[EvidenceRow] = Field(default_factory=list)
+    rules: dict[str, str] = Field(default_factory=dict, description="Verdict → the rule that gives it.")
+    alpha: float = Field(default=0.05, description="Two-sided significance level.")
+    power: float = Field(default=0.8, description="Power the detectable effects are computed at.")
+    seeds: list[int] = Field(default_factory=list, description="Training seeds the rows combine.")
+
+
+class SeedNumber(_Model):
+    """A headline number over training seeds: mean, spread and the per-seed values."""
+
+    name: str = Field(description='What it is, e.g. "M1 self-trained, self-prediction (average)".')
+    experiment: str = Field(description="Experiment it belongs to.")
+    unit: Literal["acc", "mad", "pp"] = Field(description="acc/pp: fractions (shown ×100); mad: MAD points.")
+    mean: Num = Field(description="Mean over seeds.")
+    sd: Num = Field(default=None, description="Sample standard deviation over seeds.")
+    values: dict[str, Num] = Field(default_factory=dict, description="Seed → value.")
+
+
+class SeedRun(_Model):
+    """The four experiments of one training seed (the top-level sections are the first seed's)."""
+
+    seed: int
+    self_training: SelfTraining | None = None
+    cross_prediction: CrossPrediction | None = None
+    calibration: Calibration | None = None
+    behaviour_change: BehaviourChange | None = None
+
+
 class Results(_Model):
     """A whole ``results.json``: run info plus any subset of the four experiments."""
 
@@ -368,6 +491,19 @@ class Results(_Model):
     cross_prediction: CrossPrediction | None = Field(default=None, description="Fig. 5, or null if not run.")
     calibration: Calibration | None = Field(default=None, description="Fig. 6, or null if not run.")
     behaviour_change: BehaviourChange | None = Field(default=None, description="Fig. 8, or null if not run.")
+    other: dict[str, Any] = Field(
+        default_factory=dict, description="Sections of registered experiments beyond the four (name → JSON)."
+    )
+    evidence: Evidence | None = Field(default=None, description="The evidence table (one row per claim).")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0], description="Training seeds run (first = sections above)."
+    )
+    seed_runs: list[SeedRun] = Field(
+        default_factory=list, description="Every seed's sections, when more than one seed ran."
+    )
+    seed_numbers: list[SeedNumber] = Field(
+        default_factory=list, description="Headline numbers as mean, spread and per-seed values."
+    )
 
     @classmethod
     def load(cls, path: str | Path) -> Results:

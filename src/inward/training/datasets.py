@@ -98,6 +98,46 @@ def _behaviour(
     return out
 
 
+def train_items(task: T.Task, limit: int | None, draw: int = 0) -> list[T.Item]:
+    """Draw `draw` of `limit` train items of `task`: the `draw`-th window of `limit` items in the split's order
+    (draw 0 = the first `limit`), disjoint from the other draws while the split has room, else a seeded sample."""
+    t_items = task.items("train")
+    if limit is None:
+        return t_items
+    start = draw * limit
+    if start + limit <= len(t_items):
+        return t_items[start : start + limit]
+    if draw == 0:
+        return t_items[:limit]
+    return random.Random(f"draw:{draw}:{task.name}").sample(t_items, min(limit, len(t_items)))
+
+
+def _answer_train_items(
+    store: Any,
+    backend: Backend,
+    tasks: Sequence[str],
+    limit: int | None,
+    draw: int,
+    template: PromptTemplate,
+    config: ObjectConfig,
+    progress: bool,
+) -> None:
+    """The object level on `train_items(task, limit, draw)` of each task (stored rows are reused)."""
+    for name in tasks:
+        ids = [it.id for it in train_items(T.get(name), limit, draw)]
+        run_object(
+            store,
+            backend,
+            tasks=[name],
+            split="train",
+            limit=None,
+            template=template,
+            config=config,
+            progress=progress,
+            item_ids=ids,
+        )
+
+
 def build_self(
     store: Any,
     backend: Backend,
@@ -113,6 +153,7 @@ def build_self(
     template: PromptTemplate = DEFAULT,
     progress: bool = True,
     object_config: ObjectConfig | str | None = None,
+    draw: int = 0,
 ) -> tuple[Path, Path | None]:
     """Self-prediction pairs from `backend`'s own behaviour on the train split of the training tasks.
 
@@ -120,21 +161,14 @@ def build_self(
     (task, property) combination at `per_combo` pairs chosen by a seeded shuffle. A `val_fraction` of the pairs
     of every combination is held back into `<out>.val.jsonl`. Returns (train file, val file or None).
     `object_config` (None = "auto") is the behaviour the pairs are built from; the manifest records it.
+    `draw` picks which `items_per_task` train items of each task are used (`train_items`): independent draws
+    for independent training seeds.
     """
     names = list(tasks or T.TRAINING_TASKS)
     model = model_id(backend)
     ocfg = object_config_for(model.label, object_config)
     limit = items_per_task if items_per_task is not None else per_combo
-    run_object(
-        store,
-        backend,
-        tasks=names,
-        split="train",
-        limit=limit,
-        template=template,
-        config=ocfg,
-        progress=progress,
-    )
+    _answer_train_items(store, backend, names, limit, draw, template, ocfg, progress)
     return _build_pairs(
         store,
         model,
@@ -149,6 +183,7 @@ def build_self(
         seed=seed,
         template=template,
         kind="self",
+        draw=draw,
     )
 
 
@@ -168,6 +203,7 @@ def _build_pairs(
     template: PromptTemplate,
     kind: str,
     like: dict[str, list[str]] | None = None,
+    draw: int = 0,
 ) -> tuple[Path, Path | None]:
     wanted = {P.get(p).name for p in properties} if properties else None
     beh = _behaviour(store, model, tasks, template, config)
@@ -178,7 +214,7 @@ def _build_pairs(
     seen: set[tuple[str, str]] = set()
     for name in tasks:
         t = T.get(name)
-        items = t.items("train")[:limit]
+        items = train_items(t, limit, draw)
         for pname in t.properties:
             p = P.get(pname)
             if wanted is not None and p.name not in wanted:
@@ -218,6 +254,7 @@ def _build_pairs(
         "properties": sorted(wanted) if wanted else None,
         "per_combo": per_combo,
         "items_per_task": limit,
+        "draw": draw,
         "seed": seed,
         "dedup": dedup,
         "val_fraction": val_fraction,
@@ -253,18 +290,10 @@ def build_cross(
         ids[f"{r['inward']['task']}/{r['inward']['property']}"].append(r["inward"]["item_id"])
     tasks = list(manifest.get("tasks") or sorted({k.split("/")[0] for k in ids}))
     limit = manifest.get("items_per_task")
+    draw = int(manifest.get("draw", 0))
     model = model_id(backend)
     ocfg = object_config_for(model.label, object_config)
-    run_object(
-        store,
-        backend,
-        tasks=tasks,
-        split="train",
-        limit=limit,
-        template=template,
-        config=ocfg,
-        progress=progress,
-    )
+    _answer_train_items(store, backend, tasks, limit, draw, template, ocfg, progress)
     path, _ = _build_pairs(
         store,
         model,
@@ -280,6 +309,7 @@ def build_cross(
         template=template,
         kind="cross",
         like=ids,
+        draw=draw,
     )
     built, _ = read_dataset(path)
     if composition(built) != composition(rows):

@@ -1,0 +1,113 @@
+"""The evidence table: every claim of the paper an experiment tested, with its effect, interval, power and a
+verdict, combined over training seeds.
+
+Per seed, a claim's interval and p-value are the item-clustered bootstrap ones its experiment reports (prompts
+resampled, not rows), and its standard error is the interval's width / 3.92, so the detectable effect (80%
+power, α = 0.05, `inward.metrics.detectable_effect`) describes the same uncertainty the interval shows. Over
+several seeds, `inward.metrics.combine_seeds` gives the mean with a conservative interval (item error treated as
+fully correlated across seeds, because every seed is evaluated on the same held-out prompts, plus the
+between-seed variance), and the verdict is taken on that interval; each seed's own verdict is listed beside it
+and `seeds_agree` says whether they all match.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from inward import metrics as M
+from inward.experiments.base import Claim, Experiment, Sections
+
+Z95 = 3.92  # width of a 95% normal interval in standard errors
+
+
+def _se(c: Claim) -> float | None:
+    if c.ci_low is None or c.ci_high is None:
+        return None
+    if any(isinstance(x, float) and math.isnan(x) for x in (c.ci_low, c.ci_high)):
+        return None
+    return (c.ci_high - c.ci_low) / Z95
+
+
+def table(experiments: list[Experiment], per_seed: list[Sections]) -> Any:
+    from inward.report.results import Evidence, EvidenceRow, SeedEffect
+
+    claims: dict[str, list[tuple[int, Claim]]] = {}
+    owner: dict[str, str] = {}
+    for s in per_seed:
+        for e in experiments:
+            if e.name in s.by_name:
+                for c in e.claims(s.by_name[e.name]):
+                    claims.setdefault(c.key, []).append((s.seed, c))
+                    owner[c.key] = e.name
+    rows = []
+    for key, by_seed in claims.items():
+        first = by_seed[0][1]
+        experiment = owner[key]
+        paper = M.paper_effect(first.paper, first.paper_property)
+        seeds = []
+        for seed, c in by_seed:
+            se = _se(c)
+            mde = M.detectable_effect(se) if se is not None else None
+            seeds.append(
+                SeedEffect(
+                    seed=seed,
+                    effect=c.effect,
+                    ci_low=c.ci_low,
+                    ci_high=c.ci_high,
+                    p=c.p,
+                    se=se,
+                    mde=mde,
+                    n=c.n,
+                    verdict=M.verdict(c.effect, c.ci_low, c.ci_high, mde, paper.value),
+                )
+            )
+        usable = [s for s in seeds if s.effect is not None and s.se is not None]
+        if len(seeds) == 1 or not usable:
+            one = seeds[0]
+            effect, lo, hi, p, se, mde, spread = (
+                one.effect,
+                one.ci_low,
+                one.ci_high,
+                one.p,
+                one.se,
+                one.mde,
+                None,
+            )
+        else:
+            comb = M.combine_seeds([s.effect for s in usable], [s.se for s in usable])  # type: ignore[misc]
+            effect, lo, hi, p, se = comb.mean, comb.ci_low, comb.ci_high, comb.p, comb.se
+            mde, spread = M.detectable_effect(comb.se), comb.sd
+        rows.append(
+            EvidenceRow(
+                key=key,
+                claim=first.claim,
+                experiment=experiment,
+                comparison=first.comparison,
+                unit=first.unit,
+                n=first.n,
+                n_clusters=first.n_clusters,
+                effect=effect,
+                ci_low=lo,
+                ci_high=hi,
+                p=p,
+                se=se,
+                mde=mde,
+                paper_effect=paper.value,
+                paper_source=paper.source,
+                verdict=M.verdict(effect, lo, hi, mde, paper.value),
+                seeds=seeds,
+                seeds_agree=M.seeds_agree([s.verdict for s in seeds if s.verdict])
+                if len(seeds) > 1
+                else None,
+                spread=spread,
+                note=first.note,
+            )
+        )
+    return Evidence(
+        rows=rows,
+        rules=dict(M.VERDICT_RULES),
+        alpha=M.ALPHA,
+        power=M.POWER,
+        seeds=[s.seed for s in per_seed],
+    )
