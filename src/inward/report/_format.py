@@ -150,3 +150,140 @@ def duration(seconds: float | None) -> str:
 def top_answer(value: str | None, share: float | None) -> str:
     """A most common answer with its share, e.g. "a (100%)"; "–" when there is none."""
     return "–" if value is None else f"{value} ({pct(share, 0)})"
+
+
+# --- the evidence table, seeds and capability (results schema 3) ---
+
+UNIT_NAMES = {"pp": "pp", "mad": "MAD"}
+VERDICTS = ("supports", "contradicts", "inconclusive", "underpowered")
+VERDICT_MARKS = {"supports": "✓", "contradicts": "✗", "inconclusive": "?", "underpowered": "⚠"}
+
+
+def effect(x: float | None, low: float | None = None, high: float | None = None, unit: str = "pp") -> str:
+    """A signed effect with its 95% interval in the row's unit: ``+26.0 pp [+19.0, +33.0]`` (a fraction shown
+    ×100 as percentage points) or ``+4.2 MAD [+1.0, +7.4]`` (MAD points, shown as they are)."""
+    if unit == "pp":
+        return pp(x, low, high)
+    if x is None:
+        return "n/a"
+    out = f"{x:+.1f} {UNIT_NAMES.get(unit, unit)}"
+    if low is not None and high is not None:
+        out += f" [{low:+.1f}, {high:+.1f}]"
+    return out
+
+
+def signed(x: float | None, unit: str = "pp") -> str:
+    """An effect's number alone, in the row's unit: ``+26.0`` (pp, from 0.26) / ``+4.2`` (MAD)."""
+    if x is None:
+        return "n/a"
+    return f"{100 * x if unit == 'pp' else x:+.1f}"
+
+
+def magnitude(x: float | None, unit: str = "pp") -> str:
+    """An unsigned size in the row's unit (a detectable effect): ``12.3 pp`` / ``3.1 MAD``."""
+    if x is None:
+        return "n/a"
+    value = 100 * abs(x) if unit == "pp" else abs(x)
+    return f"{value:.1f} {UNIT_NAMES.get(unit, unit)}"
+
+
+def verdict_label(verdict: str | None) -> str:
+    """``✓ supports`` / ``✗ contradicts`` / ``? inconclusive`` / ``⚠ underpowered``: the mark never stands alone."""
+    if verdict is None:
+        return "n/a"
+    mark = VERDICT_MARKS.get(verdict)
+    return f"{mark} {verdict}" if mark else verdict
+
+
+def ordered_rules(rules: dict[str, str]) -> list[tuple[str, str]]:
+    """The verdict rules in the table's order (supports, contradicts, inconclusive, underpowered, then others)."""
+    known = [(v, rules[v]) for v in VERDICTS if v in rules]
+    return known + [(v, r) for v, r in rules.items() if v not in VERDICTS]
+
+
+def n_prompts(n: int | None, n_clusters: int | None) -> str:
+    """``600 prompts (1,800 rows)``; ``600 prompts`` when rows are prompts; the bare count without prompts."""
+    if n_clusters is None:
+        return count(n)
+    if n is None or n == n_clusters:
+        return f"{count(n_clusters)} prompts"
+    return f"{count(n_clusters)} prompts ({count(n)} rows)"
+
+
+def seed_list(seeds: list[int]) -> str:
+    return ", ".join(str(s) for s in seeds) if seeds else "n/a"
+
+
+def value(x: float | None, unit: str) -> str:
+    """A headline number in its unit: ``58.5%`` (acc), ``+16.0 pp`` (pp), ``12.3`` (MAD)."""
+    if unit == "acc":
+        return pct(x)
+    if unit == "pp":
+        return pp(x)
+    return mad(x)
+
+
+def mean_sd(mean: float | None, sd: float | None, unit: str) -> str:
+    """Mean ± sample sd over seeds: ``58.5% ± 1.2`` (acc), ``+16.0 ± 1.2 pp`` (pp), ``12.3 ± 0.8`` (MAD)."""
+    if mean is None or sd is None:
+        return value(mean, unit)
+    if unit == "acc":
+        return f"{100 * mean:.1f}% ± {100 * sd:.1f}"
+    if unit == "pp":
+        return f"{100 * mean:+.1f} ± {100 * sd:.1f} pp"
+    return f"{mean:.1f} ± {sd:.1f}"
+
+
+def parameters(n: int | None) -> str:
+    """A parameter count: ``494M``, ``1.5B``, ``70B``, ``8.2M``; ``n/a`` when unknown."""
+    if n is None:
+        return "n/a"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= size:
+            scaled = n / size
+            return f"{scaled:.1f}{suffix}" if scaled < 9.95 else f"{scaled:.0f}{suffix}"
+    return str(n)
+
+
+def mc_accuracy(acc: float | None, n: int | None) -> str:
+    """``41.2% (n=500)``: multiple-choice accuracy with the prompts it is over."""
+    return pct(acc) + (f" (n={count(n)})" if n is not None else "")
+
+
+def role_name(role: str | None) -> str | None:
+    """``m1`` → ``M1``; other roles are shown as written."""
+    if not role:
+        return None
+    return role.upper() if len(role) <= 3 else role
+
+
+def who(label: str, role: str | None) -> str:
+    """``M2 (SmolLM2-135M)``; the label alone when the role is unknown or the label already starts with it
+    (``M2 (beta) + m2-self``)."""
+    name = role_name(role)
+    if not name or label == name or label.lower().startswith((f"{name.lower()} ", f"{name.lower()}(")):
+        return label
+    return f"{name} ({label})"
+
+
+def rule_text(verdict: str, rule: str) -> str:
+    """A verdict's rule without a leading "Supports: " that repeats the verdict beside it."""
+    head, sep, rest = rule.partition(":")
+    rest = rest.strip()
+    if not (sep and rest and head.strip().lower() == verdict.lower()):
+        return rule
+    return rest[0].upper() + rest[1:]
+
+
+def seeds_agree(agree: bool | None, verdicts: list[str | None]) -> str:
+    """``yes``; ``no (supports ×2, inconclusive ×1)`` with the per-seed verdicts; ``n/a`` when not told."""
+    if agree is None:
+        return "n/a"
+    if agree:
+        return "yes"
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        if v is not None:
+            counts[v] = counts.get(v, 0) + 1
+    detail = ", ".join(f"{v} ×{k}" for v, k in counts.items())
+    return f"no ({detail})" if detail else "no"

@@ -4,8 +4,10 @@
     index = write_report(Results.load("runs/demo/results.json"), Path("runs/demo/report"))
     # runs/demo/report/{index.html, results.json, fig4_self_training.png, …}; open index.html in any browser
 
-Sections: headline findings, one section per experiment (figure + per-group tables; "not run" when absent),
-compliance, sizes, the exact configuration and provenance. Every piece of text from the results is escaped.
+Sections: the run's notes, the evidence table (one row per claim of the paper, with verdict badges and the
+verdict rules; absent in results written before it existed), headline findings, one section per experiment
+(figure + per-group tables; "not run" when absent), the seeds (more than one training seed), compliance, sizes,
+the exact configuration and provenance. Every piece of text from the results is escaped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from inward.report.results import (
     Calibration,
     ChangeRow,
     CrossPrediction,
+    Evidence,
+    EvidenceRow,
     PairedTest,
     Results,
     SelfTraining,
@@ -32,7 +36,19 @@ from inward.report.results import (
     find_row,
     write_text_atomic,
 )
-from inward.report.summary import ANSWER_HEADER, answer_cells, headlines
+from inward.report.summary import (
+    ANSWER_HEADER,
+    answer_cells,
+    capability_sentence,
+    capable_tag,
+    evidence_footer,
+    headlines,
+    multi_seed,
+    paper_effect,
+    row_seeds_agree,
+    seed_columns,
+    target_heading,
+)
 
 SEM = "±1.96·SEM (paper, rows)"
 CLU = "item-clustered bootstrap"
@@ -47,6 +63,30 @@ SECTIONS = (
     ("configuration", "Configuration"),
     ("provenance", "Provenance"),
 )
+EXPERIMENTS = dict(SECTIONS[:4])
+
+# The evidence table's badges (the page's stylesheet is shared; these rules belong to this section). Each
+# verdict has its own mark and word as well as its colour, so the colour never carries the meaning alone.
+EVIDENCE_CSS = """
+.badge { display: inline-block; padding: 0 8px; border: 1px solid; border-radius: 10px; font-weight: 600;
+         font-size: 12.5px; line-height: 1.6; white-space: nowrap; }
+.badge.v-supports { background: #e3f4ec; color: #0b5e3f; border-color: #009E73; }
+.badge.v-contradicts { background: #fbe6dc; color: #8f2d00; border-color: #D55E00; }
+.badge.v-inconclusive { background: #eef0f3; color: #3d4450; border-color: #8b94a1; }
+.badge.v-underpowered { background: #fff3d6; color: #6b4a00; border-color: #E69F00; }
+table.evidence td.text { white-space: normal; text-align: left; min-width: 10em; max-width: 24em; }
+table.evidence th:nth-child(2) { text-align: left; }
+table.evidence td.seeds { white-space: normal; min-width: 7em; }
+table.evidence td.agree { white-space: normal; min-width: 6em; max-width: 10em; }
+table.evidence .nw { white-space: nowrap; }
+table.evidence td .muted { display: block; margin: 2px 0 0; font-size: 12.5px; }
+table.evidence tbody tr { background: #ffffff; }
+table.evidence tr.has-note td { border-bottom: none; }
+table.evidence tr.note td { text-align: left; white-space: normal; color: var(--muted); font-size: 13px;
+                            padding-top: 0; }
+dl.rules { display: grid; grid-template-columns: max-content 1fr; gap: 6px 14px; margin: 8px 0 12px; }
+dl.rules dt, dl.rules dd { margin: 0; }
+"""
 
 
 def esc(x: Any) -> str:
@@ -60,15 +100,24 @@ def _table(
     caption: str | None = None,
     spans: Sequence[tuple[str, int]] = (),
     cls: str = "",
+    col_cls: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     """A table from already-escaped cells. ``spans`` adds a header row above, as (label, columns) pairs. A row
-    whose first cell is "Average" is styled as the total."""
+    whose first cell is "Average" is styled as the total. ``col_cls`` gives the cells of column i a class;
+    ``notes[i]``, when not empty, is a full-width row below row i."""
     top = "".join(f'<th colspan="{n}" class="span">{label}</th>' for label, n in spans)
     head = (f"<tr>{top}</tr>" if spans else "") + "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"
+    tds = [f' class="{c}"' if c else "" for c in col_cls]
     body = []
-    for r in rows:
-        cls = ' class="avg"' if r and r[0] == "Average" else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>")
+    for i, r in enumerate(rows):
+        note = notes[i] if i < len(notes) else ""
+        klass = "avg" if r and r[0] == "Average" else "has-note" if note else ""
+        cells = "".join(f"<td{tds[j] if j < len(tds) else ''}>{c}</td>" for j, c in enumerate(r))
+        attr = f' class="{klass}"' if klass else ""
+        body.append(f"<tr{attr}>{cells}</tr>")
+        if note:
+            body.append(f'<tr class="note"><td colspan="{len(header)}">{note}</td></tr>')
     cap = f"<caption>{caption}</caption>" if caption else ""
     klass = f' class="{cls}"' if cls else ""
     return f"<table{klass}>{cap}<thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
@@ -107,6 +156,133 @@ def _train(stats: TrainStats | None, who: str = "") -> str:
     if stats.final_loss is not None:
         parts.append(f"final loss {stats.final_loss:.3f}")
     return f'<p class="muted">Training{esc(who)}: {esc(", ".join(parts))}.</p>'
+
+
+def _badge(verdict: str, rule: str | None = None) -> str:
+    """A verdict as a coloured badge: mark and word (the colour is never the only cue); the rule as its title."""
+    mark = F.VERDICT_MARKS.get(verdict)
+    title = f' title="{esc(rule)}"' if rule else ""
+    icon = f'<span aria-hidden="true">{esc(mark)} </span>' if mark else ""
+    return f'<span class="badge v-{esc(verdict)}"{title}>{icon}{esc(verdict)}</span>'
+
+
+def _experiment_link(experiment: str, present: Iterable[str]) -> str:
+    sid = experiment.replace("_", "-")
+    if sid in present:
+        return f'<a href="#{sid}">{esc(EXPERIMENTS[sid])}</a>'
+    return esc(EXPERIMENTS.get(sid, experiment))
+
+
+def _seed_cells(r: EvidenceRow) -> list[str]:
+    """Each seed's effect, without the unit the effect column names (and its own verdict where it differs
+    from the row's), then whether the seeds agree."""
+    lines = []
+    for s in r.seeds:
+        own = (
+            f' <span class="nw">({esc(F.verdict_label(s.verdict))})</span>' if s.verdict != r.verdict else ""
+        )
+        lines.append(f'<span class="nw">{esc(f"seed {s.seed}: {F.signed(s.effect, r.unit)}")}</span>{own}')
+    spread = (
+        f'<span class="muted">sd {esc(F.magnitude(r.spread, r.unit))}</span>' if r.spread is not None else ""
+    )
+    return ["<br>".join(lines) or "—", esc(row_seeds_agree(r)) + spread]
+
+
+def _n_cell(r: EvidenceRow) -> str:
+    """Prompts (what the intervals resample), with the rows beneath when they differ."""
+    if r.n_clusters is None:
+        return esc(F.count(r.n))
+    rows = f'<span class="muted">{esc(F.count(r.n))} rows</span>' if r.n not in (None, r.n_clusters) else ""
+    return esc(f"{F.count(r.n_clusters)} prompts") + rows
+
+
+def evidence_html(ev: Evidence, present: Iterable[str] = ()) -> str:
+    """The evidence table (one row per claim; its note and where the paper's effect comes from in a
+    full-width row below), then the verdict rules, α, power and the seeds.
+
+    `present`: the ids of the experiment sections with data, which a row's experiment links to."""
+    present = set(present)
+    multi = multi_seed(ev)
+    header = [
+        "claim",
+        "comparison",
+        "n",
+        "effect [95% CI]",
+        "p",
+        esc(f"detectable ({ev.power:.0%} power)"),
+        "paper",
+        "verdict",
+        *(["per seed", "seeds agree"] if multi else []),
+    ]
+    col_cls = ["text", "text", *([""] * 6), *(["seeds", "agree"] if multi else [])]
+    rows = []
+    for r in ev.rows:
+        rows.append(
+            [
+                esc(r.claim) + f'<span class="muted">{_experiment_link(r.experiment, present)}</span>',
+                esc(r.comparison),
+                _n_cell(r),
+                esc(F.effect(r.effect, r.ci_low, r.ci_high, r.unit)),
+                esc(F.p_value(r.p)),
+                esc(F.magnitude(r.mde, r.unit)),
+                esc(paper_effect(r)),
+                _badge(r.verdict, ev.rules.get(r.verdict)),
+                *(_seed_cells(r) if multi else []),
+            ]
+        )
+    notes = [
+        "<br>".join(
+            [
+                *([f"<strong>Note:</strong> {esc(r.note)}"] if r.note else []),
+                *([f"<strong>Paper:</strong> {esc(r.paper_source)}"] if r.paper_source else []),
+            ]
+        )
+        for r in ev.rows
+    ]
+    intro = (
+        '<p class="muted">One row per claim of the paper. Effect: oriented so that positive = the paper\'s '
+        "claim, in percentage points (pp, accuracy differences) or MAD points (calibration, 0–100 scale), "
+        "with its 95% interval (item-clustered); p two-sided; detectable effect: the smallest effect this "
+        f"comparison detects with {ev.power:.0%} power at α = {ev.alpha:g}; paper: the paper's own effect "
+        "in the same unit. The verdict follows the rules below the table.</p>"
+    )
+    table = (
+        _table(
+            header, rows, caption="Claims of the paper, tested", cls="evidence", col_cls=col_cls, notes=notes
+        )
+        if rows
+        else '<p class="muted">No claims were tested.</p>'
+    )
+    rules = "".join(
+        f"<dt>{_badge(v)}</dt><dd>{esc(F.rule_text(v, rule))}</dd>" for v, rule in F.ordered_rules(ev.rules)
+    )
+    rules_html = f'<h3>Verdict rules</h3><dl class="rules">{rules}</dl>' if rules else ""
+    return "\n".join([intro, table, rules_html, f'<p class="muted">{esc(evidence_footer(ev))}</p>'])
+
+
+def seeds_html(results: Results) -> str:
+    """Headline numbers over training seeds: mean ± sd, then one column per seed."""
+    cols = seed_columns(results)
+    first = results.seeds[0] if results.seeds else None
+    intro = (
+        f'<p class="muted">{len(results.seeds)} training seeds ({esc(F.seed_list(results.seeds))}); each seed '
+        f"also draws the training and shift items. The experiment sections above show seed {esc(first)}; "
+        "every seed's sections are in results.json (seed_runs). sd = sample standard deviation over seeds.</p>"
+    )
+    rows = [
+        [
+            esc(x.name),
+            esc(F.mean_sd(x.mean, x.sd, x.unit)),
+            *(esc(F.value(x.values.get(s), x.unit)) for s in cols),
+        ]
+        for x in results.seed_numbers
+    ]
+    if not rows:
+        return intro + '<p class="muted">No per-seed numbers recorded.</p>'
+    header = ["number", "mean ± sd", *(esc(f"seed {s}") for s in cols)]
+    return intro + _table(
+        header, rows, caption="Headline numbers per training seed (accuracy in %, Δ in pp, MAD ×100)"
+    )
 
 
 def self_training_html(st: SelfTraining, fig: str | None) -> str:
@@ -162,6 +338,7 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
     ]
     if cp.tasks:
         out.append(f'<p class="muted">Held-out tasks: {esc(", ".join(cp.tasks))}.</p>')
+    out.append(_capability_html(cp))
     for tg in cp.targets:
         tables = [tg.self_rows, *(c.rows for c in tg.cross)]
         header = ["group", "n", "baseline", "compliance", *[SEM, CLU] * (1 + len(tg.cross))]
@@ -183,8 +360,10 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
             for t in c.tests
         ]
         refs = "".join(f"; {esc(c.label)}: <code>{esc(c.model)}</code>" for c in tg.cross)
+        tags = [t for c in tg.cross if (t := capable_tag(c))]
+        tag = f' <span class="muted">(predictor {esc(tags[0])})</span>' if len(tg.cross) == 1 and tags else ""
         out += [
-            f"<h3>Predicting {esc(tg.label)}</h3>",
+            f"<h3>{esc(target_heading(cp, tg))}{tag}</h3>",
             f'<p class="muted"><code>{esc(tg.model)}</code>{refs}</p>',
             _table(header, rows, caption="Accuracy with two 95% intervals", spans=spans),
             _table(
@@ -194,6 +373,31 @@ def cross_prediction_html(cp: CrossPrediction, fig: str | None) -> str:
             ),
         ]
         out += [_train(c.train, f" of {c.label}") for c in tg.cross]
+    return "\n".join(out)
+
+
+def _capability_html(cp: CrossPrediction) -> str:
+    """The models' capability and which direction has the more capable predictor."""
+    sentence = capability_sentence(cp)
+    out = [f"<p>{esc(sentence)}</p>"] if sentence else []
+    if cp.capability:
+        rows = [
+            [
+                esc(m.label) + f" <code>{esc(m.model)}</code>",
+                esc(F.parameters(m.parameters)),
+                esc(F.mc_accuracy(m.mc_accuracy, m.mc_n)),
+                esc(", ".join(m.mc_tasks) or "—"),
+            ]
+            for m in cp.capability
+        ]
+        measure = f"; measure: {esc(cp.capability_measure)}" if cp.capability_measure else ""
+        out.append(
+            _table(
+                ["model", "parameters", "MC accuracy (n)", "MC tasks"],
+                rows,
+                caption=f"Capability of each model (untrained){measure}",
+            )
+        )
     return "\n".join(out)
 
 
@@ -243,6 +447,29 @@ def calibration_html(cal: Calibration, fig: str | None) -> str:
         else ""
     )
     out.append(_table(header, rows, caption=f"MAD ×100 (lower is better){note}"))
+    tests = [(p, p.self_vs_cross) for p in cal.panels if p.self_vs_cross is not None]
+    if tests:
+        cells = [
+            [
+                esc(f"{p.task} · {F.group_label(p.property)}"),
+                esc(t.a),
+                esc(t.b),
+                esc(F.mad(t.mad_a)),
+                esc(F.mad(t.mad_b)),
+                esc(F.effect(t.diff, t.ci_low, t.ci_high, "mad")),
+                esc(F.p_value(t.p)),
+                esc(F.count(t.n_prompts)),
+            ]
+            for p, t in tests
+        ]
+        out.append(
+            _table(
+                ["task · property", "A", "B", "MAD A", "MAD B", "Δ = MAD B − MAD A [95% CI]", "p", "prompts"],
+                cells,
+                caption="Self-trained vs cross-trained calibration on the same prompts: Δ positive = A better "
+                "calibrated; 95% prompt-bootstrap interval, two-sided p",
+            )
+        )
     return "\n".join(out)
 
 
@@ -382,14 +609,17 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
     """The page as a string; `figure_files` maps experiment keys (as in `figures.FILES`) to image names."""
     figs = figure_files or {}
     run = results.run
-    bodies = {
-        "self-training": results.self_training
-        and self_training_html(results.self_training, figs.get("self_training")),
-        "cross-prediction": results.cross_prediction
-        and cross_prediction_html(results.cross_prediction, figs.get("cross_prediction")),
-        "calibration": results.calibration and calibration_html(results.calibration, figs.get("calibration")),
-        "behaviour-change": results.behaviour_change
-        and behaviour_change_html(results.behaviour_change, figs.get("behaviour_change")),
+    st, cp, cal, bc = (
+        results.self_training,
+        results.cross_prediction,
+        results.calibration,
+        results.behaviour_change,
+    )
+    bodies: dict[str, str | None] = {
+        "self-training": self_training_html(st, figs.get("self_training")) if st else None,
+        "cross-prediction": cross_prediction_html(cp, figs.get("cross_prediction")) if cp else None,
+        "calibration": calibration_html(cal, figs.get("calibration")) if cal else None,
+        "behaviour-change": behaviour_change_html(bc, figs.get("behaviour_change")) if bc else None,
         "compliance": compliance_html(results),
         "configuration": _json(run.config),
         "provenance": _kv(run.provenance),
@@ -418,17 +648,25 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         if run.notes
         else ""
     )
-    nav = "".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title in SECTIONS)
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>inward · {esc(run.name)}</title><style>{CSS}</style></head><body><main>",
-        f'<header><h1>{esc(run.name)}</h1><p class="muted">run <code>{esc(run.run_id)}</code>'
-        f"{' · ' + esc(when) if when else ''} · results schema v{results.schema_version} · "
-        '<a href="results.json">results.json</a></p></header>',
-        f"<nav>{nav}</nav>",
-        f'<section id="summary"><h2>Headline</h2>{head}{notes}'
+    multi = len(results.seeds) > 1
+    seeds_note = (
+        f'<p class="muted">The experiment sections show training seed {esc(results.seeds[0])} of '
+        f"{len(results.seeds)} ({esc(F.seed_list(results.seeds))}); the evidence table and the Seeds section "
+        "combine them.</p>"
+        if multi
+        else ""
+    )
+    sections = list(SECTIONS)
+    if multi:
+        sections.insert(len(EXPERIMENTS), ("seeds", "Seeds"))
+        bodies["seeds"] = seeds_html(results)
+    if results.evidence is not None:
+        sections.insert(0, ("evidence", "Evidence"))
+        present = [sid for sid in EXPERIMENTS if bodies[sid]]
+        bodies["evidence"] = evidence_html(results.evidence, present)
+    nav = "".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title in sections)
+    summary = (
+        f'<section id="summary"><h2>Headline</h2>{head}{seeds_note}'
         '<p class="muted">Accuracy = micro-average over all evaluated rows with two 95% intervals: '
         "±1.96·SEM (paper, rows): the paper's error bars, which treat every (prompt, property) row as "
         f"independent, kept for comparability (in tables, the Wilson score interval where n &lt; {F.SMALL_N}); "
@@ -436,12 +674,25 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         "together. ★ = mode baseline of the same rows; Δ in percentage points with its item-clustered "
         "bootstrap 95% CI; p two-sided: item-clustered bootstrap (the one verdicts use), row bootstrap, "
         "McNemar.</p>"
-        "</section>",
+        "</section>"
+    )
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>inward · {esc(run.name)}</title><style>{CSS}{EVIDENCE_CSS}</style></head><body><main>",
+        f'<header><h1>{esc(run.name)}</h1><p class="muted">run <code>{esc(run.run_id)}</code>'
+        f"{' · ' + esc(when) if when else ''} · results schema v{results.schema_version} · "
+        '<a href="results.json">results.json</a></p></header>',
+        f"<nav>{nav}</nav>",
+        notes,  # caveats first: they bear on the evidence as much as on the experiments
     ]
-    for sid, title in SECTIONS:
+    for sid, title in sections:
         body = bodies[sid]
         if sid == "compliance":
             parts.append(f'<section id="sizes"><h2>Sizes</h2>{_kv(run.sizes)}</section>')
+        if sid == "self-training":  # the headline follows the evidence table and leads the experiments
+            parts.append(summary)
         if body:
             parts.append(f'<section id="{sid}"><h2>{esc(title)}</h2>{body}</section>')
         else:
@@ -450,7 +701,7 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
                 "<p>Not run: this results file has no data for this experiment.</p></section>"
             )
     parts.append("</main></body></html>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(p for p in parts if p) + "\n"
 
 
 def write_report(results: Results, out_dir: Path) -> Path:
