@@ -9,16 +9,77 @@ import click
 from inward.cli._app import AppState, cli, console
 
 
+def parse_seeds(value: str | None) -> tuple[int, ...] | None:
+    """`--seeds 0,1,2` (or `0 1 2`) as a tuple; a clear line for anything else."""
+    if value is None:
+        return None
+    parts = [p for p in value.replace(",", " ").split() if p]
+    try:
+        seeds = tuple(int(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give whole numbers, e.g. --seeds 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise click.BadParameter(f"{value!r}: give one or more different seeds, e.g. --seeds 0,1,2")
+    return seeds
+
+
+SEEDS_HELP = "Training seeds, e.g. 0,1,2 (overrides the file's seeds)."
+
+
+def with_seeds(cfg: object, seeds: tuple[int, ...] | None) -> object:
+    from inward.experiments.config import ExperimentConfig
+
+    assert isinstance(cfg, ExperimentConfig)
+    return (
+        cfg if seeds is None else ExperimentConfig.model_validate({**cfg.model_dump(), "seeds": list(seeds)})
+    )
+
+
 @cli.command("run")
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seeds", "seeds_opt", default=None, help=SEEDS_HELP)
+@click.option("--dry-run", is_flag=True, help="Print the plan (rows, detectable effects, time) and stop.")
 @click.pass_obj
-def run_cmd(state: AppState, experiment: Path) -> None:
+def run_cmd(state: AppState, experiment: Path, seeds_opt: str | None, dry_run: bool) -> None:
     """Run the experiments of a YAML file; re-running after an interruption continues where it stopped."""
     from inward.experiments.config import load_config
     from inward.experiments.runner import run_experiment
 
-    cfg = load_config(experiment)
-    run_experiment(cfg, state.ensure_workspace(), console=console)
+    cfg = with_seeds(load_config(experiment), parse_seeds(seeds_opt))
+    if dry_run:
+        print_plan(cfg, state.ensure_workspace(), measure=True)
+        return
+    run_experiment(cfg, state.ensure_workspace(), console=console)  # type: ignore[arg-type]
+
+
+def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
+    from inward.experiments.plan import format_plan, make_plan, measured_costs
+
+    plan = make_plan(cfg, workspace)  # type: ignore[arg-type]
+    refs = sorted({s.model for s in plan.steps if s.model})
+    costs = measured_costs(refs, measure=measure, console=console)
+    for line in format_plan(plan, costs if costs else None):
+        console.print(line, markup=False, highlight=False)
+    if not costs:
+        console.print("no per-row costs measured yet: run without --no-measure to estimate the time")
+
+
+@cli.command("plan")
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seeds", "seeds_opt", default=None, help=SEEDS_HELP)
+@click.option(
+    "--measure/--no-measure",
+    default=True,
+    show_default=True,
+    help="Measure per-row costs on this machine if not cached (about a minute per model, once).",
+)
+@click.pass_obj
+def plan_cmd(state: AppState, experiment: Path, seeds_opt: str | None, measure: bool) -> None:
+    """Before anything runs: rows per comparison, the effect each can detect, and the wall time here."""
+    from inward.experiments.config import load_config
+
+    cfg = with_seeds(load_config(experiment), parse_seeds(seeds_opt))
+    print_plan(cfg, state.ensure_workspace(), measure=measure)
 
 
 @cli.command("report")

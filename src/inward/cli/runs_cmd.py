@@ -300,9 +300,23 @@ def score_cmd(
 @cli.command("demo")
 @click.option("--quick", is_flag=True, help="A first look in under 5 minutes.")
 @click.option("--profile", type=click.Choice(["cpu", "paper"]), default="cpu", show_default=True)
+@click.option(
+    "--seeds", "seeds_opt", default=None, help="Training seeds, e.g. 0,1,2 (default: the profile's)."
+)
+@click.option(
+    "--plan", "plan_only", is_flag=True, help="Print the plan (rows, detectable effects, time) and stop."
+)
 @click.pass_obj
-def demo_cmd(state: AppState, quick: bool, profile: str) -> None:
+def demo_cmd(state: AppState, quick: bool, profile: str, seeds_opt: str | None, plan_only: bool) -> None:
     """Run all four experiments offline on the bundled models and write the report."""
+    from inward.cli.experiments_cmd import parse_seeds
     from inward.experiments.demo import run_demo
 
-    run_demo(state.ensure_workspace(), quick=quick, profile=profile, console=console)
+    run_demo(
+        state.ensure_workspace(),
+        quick=quick,
+        profile=profile,
+        console=console,
+        seeds=parse_seeds(seeds_opt),
+        plan_only=plan_only,
+    )

@@ -41,6 +41,7 @@ from inward.prompts import PromptTemplate
 from inward.refs import ModelRef
 
 StepFn = Callable[[], dict[str, Any]]
+PLANNED_SHIFT_SHARE = 0.2  # share of held-out rows a behaviour shift changes, before a run has measured it
 StepKind = Literal["object", "meta", "train", "dataset", "distributions", "other"]
 
 
@@ -470,7 +471,10 @@ class Context:
                 dict,
                 kind="meta",
                 model=meta_model,
-                rows=self._rows(tasks, n, per_property=True),
+                # after a shift only the changed rows are asked (the plan assumes the share it states)
+                rows=round(
+                    self._rows(tasks, n, per_property=True) * (PLANNED_SHIFT_SHARE if changed_from else 1)
+                ),
             )
             return
         self.step(name, inputs, fn)

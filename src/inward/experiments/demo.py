@@ -99,25 +99,47 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def demo_config(profile: str) -> ExperimentConfig:
-    return ExperimentConfig.model_validate(PROFILES[profile])
+def demo_config(profile: str, seeds: tuple[int, ...] | None = None) -> ExperimentConfig:
+    data = dict(PROFILES[profile])
+    if seeds is not None:
+        data["seeds"] = list(seeds)
+    return ExperimentConfig.model_validate(data)
 
 
-def run_demo(workspace: Path, *, quick: bool = False, profile: str = "cpu", console: Any = None) -> Path:
+def run_demo(
+    workspace: Path,
+    *,
+    quick: bool = False,
+    profile: str = "cpu",
+    console: Any = None,
+    seeds: tuple[int, ...] | None = None,
+    plan_only: bool = False,
+) -> Path | None:
+    """Install the bundled models, print the plan with its time estimate, run, write the report."""
     from inward import models
+    from inward.experiments.plan import format_plan, make_plan, measured_costs
     from inward.experiments.runner import run_experiment
 
     profile = "quick" if quick else profile
-    cfg = demo_config(profile)
+    cfg = demo_config(profile, seeds)
     t0 = time.perf_counter()
     for name in ("qwen2.5-0.5b", "smollm2-135m"):
         if console is not None:
             console.print(f"[bold cyan]»[/bold cyan] model {name}")
         models.install(name)
     install_s = time.perf_counter() - t0
+    plan = make_plan(cfg, Path(workspace))
+    costs = measured_costs([cfg.models.m1, cfg.models.m2], console=console)
+    if console is not None:
+        for line in format_plan(plan, costs):
+            console.print(line, markup=False, highlight=False)
+    if plan_only:
+        return None
+    estimate = plan.estimate_s(costs)
     run_dir = Path(workspace) / "runs" / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "experiment.yaml").write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-    return run_experiment(
-        cfg, Path(workspace), console=console, extra_timings={"model_install_s": round(install_s, 1)}
-    )
+    extra = {"model_install_s": round(install_s, 1)}
+    if estimate is not None:
+        extra["estimated_s"] = round(estimate, 1)
+    return run_experiment(cfg, Path(workspace), console=console, extra_timings=extra)

@@ -1,0 +1,367 @@
+"""`inward plan EXPERIMENT.yaml`: before anything runs, the rows each comparison will have, the smallest effect
+it could detect, and the wall time the run will take on this machine.
+
+    plan = make_plan(cfg, workspace)                 # the experiments' own steps, recorded, not run
+    plan.comparisons[0].mde                          # detectable effect at 80% power, α = 0.05
+    costs = measured_costs(cfg.models refs)          # s per row by model and kind, measured here once, cached
+    plan.estimate_s(costs)
+
+Rows come from the experiments' declarations (`Context` under planning records every step with its kind, model
+and row count); a step already done in the workspace still counts, so the estimate is for a run from scratch.
+The detectable effects use, in order of preference, the measured standard errors of an earlier run of the same
+experiment in this workspace (scaled by √(n_then / n_now)), else `inward.metrics.planned_detectable_effect`
+under the assumptions printed with it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inward import metrics as M
+from inward import tasks as T
+from inward.experiments.config import ExperimentConfig
+from inward.experiments.context import PLANNED_SHIFT_SHARE, PlannedStep
+
+ASSUMPTIONS = {"p_a": 0.5, "p_b": 0.5, "pair_correlation": 0.0, "icc": 0.5}
+SHIFTED_SHARE = PLANNED_SHIFT_SHARE
+ASSUMPTION_TEXT = (
+    "accuracies 0.5 (the largest variance), conditions uncorrelated, intraclass correlation 0.5 within a "
+    f"prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
+)
+COSTS_VERSION = 1
+
+
+@dataclass
+class Comparison:
+    key: str
+    what: str
+    unit: str  # "pp" or "mad"
+    rows: int | None
+    prompts: int | None
+    mde: float | None
+    paper_effect: float
+    source: str  # "assumed" or "measured (<run>)"
+
+    @property
+    def underpowered(self) -> bool | None:
+        return None if self.mde is None else self.mde > self.paper_effect
+
+
+@dataclass
+class Plan:
+    config: ExperimentConfig
+    steps: list[PlannedStep]
+    comparisons: list[Comparison]
+    assumptions: str = ASSUMPTION_TEXT
+    notes: list[str] = field(default_factory=list)
+
+    def rows_by(self) -> dict[tuple[str, str], int]:
+        """(base model, kind) → rows over every step and seed."""
+        out: dict[tuple[str, str], int] = {}
+        for s in self.steps:
+            out[(s.model, s.kind)] = out.get((s.model, s.kind), 0) + s.rows
+        return out
+
+    def estimate_s(self, costs: dict[str, dict[str, float]]) -> float | None:
+        """Seconds from scratch, from per-row costs by model: {"object": s/row, "meta": …, "train": …,
+        "distributions": …, "load": s per step that loads a model}. None if a model has no costs."""
+        total = 0.0
+        for s in self.steps:
+            if s.kind == "other" or not s.model:
+                continue
+            c = costs.get(s.model)
+            if c is None:
+                return None
+            total += s.rows * c.get(s.kind, c.get("object", 0.0)) + c.get("load", 0.0)
+        return total
+
+
+def _rows(cfg: ExperimentConfig, tasks: list[str], limit: int) -> tuple[int, int]:
+    """(scored rows, prompts) of an evaluation on the first `limit` val items of `tasks`."""
+    props = set(cfg.properties) if cfg.properties else None
+    rows = prompts = 0
+    for name in tasks:
+        t = T.get(name)
+        k = len(t.items("val")[:limit])
+        prompts += k
+        rows += k * len([p for p in t.properties if props is None or p in props])
+    return rows, prompts
+
+
+def _measured(workspace: Path, cfg: ExperimentConfig) -> dict[str, tuple[float, int, str]]:
+    """Evidence rows of an earlier run of this experiment name: key → (se, n, run name)."""
+    path = workspace / "runs" / cfg.name / "results.json"
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for row in (data.get("evidence") or {}).get("rows", []):
+        seeds = row.get("seeds") or []
+        se = seeds[0].get("se") if seeds else row.get("se")
+        n = seeds[0].get("n") if seeds else row.get("n")
+        if se and n:
+            out[row["key"]] = (float(se), int(n), cfg.name)
+    return out
+
+
+def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> Plan:
+    from inward.experiments.pipeline import Pipeline
+
+    pipe = Pipeline(cfg, workspace, progress=False, planning=True, models=models)
+    steps = pipe.plan()
+    eval_tasks = list(cfg.eval_tasks or T.HELD_OUT_TASKS)
+    rows, prompts = _rows(cfg, eval_tasks, cfg.sizes.eval_items_per_task)
+    measured = _measured(Path(workspace), cfg)
+
+    def mde_for(key: str, n_rows: int, n_prompts: int) -> tuple[float | None, str]:
+        hit = next((v for k, v in measured.items() if k == key or k.startswith(key + ":")), None)
+        if hit is not None:
+            se, n_then, run = hit
+            return M.detectable_effect(se * math.sqrt(n_then / max(n_rows, 1))), f"measured ({run})"
+        if n_rows < 2 or n_prompts < 2:
+            return None, "assumed"
+        return M.planned_detectable_effect(n_rows, n_prompts, **ASSUMPTIONS), "assumed"
+
+    comps: list[Comparison] = []
+    names = {"m1": cfg.models.m1, "m2": cfg.models.m2, "m3": cfg.models.m3}
+    exps = set(cfg.experiments)
+    if "self_training" in exps:
+        roles = ["m1", *([t for t, _ in cfg.cross_pairs] if "cross_prediction" in exps else [])]
+        for role in dict.fromkeys(roles):
+            key = f"self_training:{names[role]}"
+            mde, src = mde_for(key, rows, prompts)
+            comps.append(
+                Comparison(
+                    key,
+                    f"{role.upper()} self-trained vs untrained",
+                    "pp",
+                    rows,
+                    prompts,
+                    mde,
+                    M.paper_effect("self_training").value,
+                    src,
+                )
+            )
+    if "cross_prediction" in exps:
+        for target, predictor in cfg.cross_pairs:
+            key = f"self_vs_cross:{target}"
+            mde, src = mde_for(key, rows, prompts)
+            comps.append(
+                Comparison(
+                    key,
+                    f"{target.upper()} self vs {predictor.upper()} cross",
+                    "pp",
+                    rows,
+                    prompts,
+                    mde,
+                    M.paper_effect("self_vs_cross").value,
+                    src,
+                )
+            )
+    if "calibration" in exps:
+        for panel in cfg.calibration:
+            if panel.task not in eval_tasks:
+                continue
+            key = f"calibration:{panel.task}:{panel.property}"
+            hit = measured.get(key)
+            n = cfg.sizes.calibration_items
+            mde = M.detectable_effect(hit[0] * math.sqrt(hit[1] / n)) if hit else None
+            comps.append(
+                Comparison(
+                    key,
+                    f"calibration {panel.task} {panel.property}",
+                    "mad",
+                    None,
+                    n,
+                    mde,
+                    M.paper_effect("calibration", panel.property).value,
+                    f"measured ({hit[2]})" if hit else "needs a first run",
+                )
+            )
+    if "behaviour_change" in exps:
+        shifted = max(2, round(rows * SHIFTED_SHARE))
+        shifted_prompts = max(2, round(prompts * SHIFTED_SHARE))
+        for key, what in (
+            ("behaviour_change", "new vs old behaviour"),
+            ("behaviour_change_entropy", "new vs old, entropy-matched"),
+        ):
+            mde, src = mde_for(key, shifted, min(shifted, shifted_prompts))
+            comps.append(
+                Comparison(key, what, "pp", shifted, shifted_prompts, mde, M.paper_effect(key).value, src)
+            )
+    if len(cfg.seeds) > 1:
+        for c in comps:  # combine_seeds never shrinks the item error below one seed's: same MDE at best
+            c.source += f"; per seed ({len(cfg.seeds)} seeds)"
+    return Plan(cfg, steps, comps)
+
+
+# -- per-row costs, measured on this machine ------------------------------------------------------------------
+
+
+def _costs_path() -> Path:
+    from inward.paths import cache_dir
+
+    return cache_dir() / "costs.json"
+
+
+def _machine_key(model_key: str) -> str:
+    import torch
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from inward import __version__
+
+    return f"{model_key}|cpus={cpus}|threads={torch.get_num_threads()}|inward={__version__}|v{COSTS_VERSION}"
+
+
+def measured_costs(
+    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 6
+) -> dict[str, dict[str, float]]:
+    """Seconds per row by kind for each base model in `refs`, measured once on this machine and cached in the
+    user's cache folder (keyed by weights, CPU count and thread count): a short run of the real object,
+    hypothetical, distribution and training code on `n` prompts of a few tasks, in a throwaway workspace."""
+    from inward.backends.registry import identify
+
+    path = _costs_path()
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    out: dict[str, dict[str, float]] = {}
+    for ref in dict.fromkeys(refs):
+        from inward import models
+        from inward.refs import ModelRef
+
+        r = ModelRef.parse(ref)
+        if r.provider == "local":
+            models.resolve(r.base)
+        key = _machine_key(identify(str(r.base)).key)
+        if key in cache:
+            out[str(r.base)] = cache[key]
+            continue
+        if not measure or r.provider not in ("local", "hf"):
+            continue
+        if console is not None:
+            console.print(
+                f"[bold cyan]»[/bold cyan] measuring per-row costs of {r.base} on this machine (once)"
+            )
+        out[str(r.base)] = cache[key] = _measure(str(r.base), n)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(cache, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    return out
+
+
+def _measure(ref: str, n: int) -> dict[str, float]:
+    from inward.backends import make_backend
+    from inward.prompts import DEFAULT
+    from inward.runs import run_meta, run_object
+    from inward.runs.distributions import (
+        distribution_config,
+        run_meta_distributions,
+        run_object_distributions,
+    )
+    from inward.store import Store
+    from inward.training.config import TrainConfig
+    from inward.training.datasets import build_self
+    from inward.training.local import LocalLoraTrainer
+
+    tasks = ["animals_long", "survival_instinct", "mmlu_non_cot"]
+    with tempfile.TemporaryDirectory(prefix="inward-costs-") as tmp:
+        store = Store.open(Path(tmp))
+        t0 = time.perf_counter()
+        backend = make_backend(ref)
+        load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        o = run_object(store, backend, tasks=tasks, split="val", limit=n, template=DEFAULT, progress=False)
+        obj = (time.perf_counter() - t0) / max(o.new_rows, 1)
+        t0 = time.perf_counter()
+        m = run_meta(store, backend, tasks=tasks, split="val", limit=n, template=DEFAULT, progress=False)
+        meta = (time.perf_counter() - t0) / max(m.new_rows, 1)
+        t0 = time.perf_counter()
+        k = run_object_distributions(
+            store,
+            backend,
+            tasks=["animals_long"],
+            properties=["second_character"],
+            split="val",
+            limit=n,
+            template=DEFAULT,
+            config=distribution_config("object", "exact"),
+        )
+        k += run_meta_distributions(
+            store,
+            backend,
+            tasks=["animals_long"],
+            properties=["second_character"],
+            split="val",
+            limit=n,
+            template=DEFAULT,
+            config=distribution_config("meta", "exact"),
+        )
+        dist = (time.perf_counter() - t0) / max(k, 1)
+        data, _ = build_self(
+            store,
+            backend,
+            Path(tmp) / "self.jsonl",
+            tasks=["wealth_seeking", "colors_long"],
+            per_combo=n,
+            items_per_task=2 * n,
+            template=DEFAULT,
+            progress=False,
+            val_fraction=0.0,
+        )
+        del backend
+        trained = LocalLoraTrainer(progress=False).fit(
+            data, ref, TrainConfig(batch_size=8), name="costs", out_dir=Path(tmp) / "model"
+        )
+        rows = max(int(trained.metrics.get("n_train") or 1), 1)
+        train = float(trained.metrics.get("train_time_s") or 0.0) / rows
+        store.close()
+    return {"load": round(load, 2), "object": obj, "meta": meta, "distributions": dist, "train": train}
+
+
+def format_plan(plan: Plan, costs: dict[str, dict[str, float]] | None) -> list[str]:
+    """The plan as lines of text (markdown-ish), for the CLI and the demo."""
+    cfg = plan.config
+    lines = [f"plan for {cfg.name}: seeds {list(cfg.seeds)}, experiments {', '.join(cfg.experiments)}"]
+    lines.append("")
+    lines.append("rows by model and kind (from scratch, all seeds):")
+    for (model, kind), n_rows in sorted(plan.rows_by().items()):
+        per_row = (costs or {}).get(model, {})
+        cost = f"  ≈ {n_rows * per_row[kind] / 60:.1f} min" if kind in per_row else ""
+        lines.append(f"  {model:28s} {kind:14s} {n_rows:7d}{cost}")
+    lines.append("")
+    lines.append(
+        "comparisons (per seed): rows, prompts, detectable effect at 80% power (α = 0.05) vs the paper's"
+    )
+    for c in plan.comparisons:
+        scale = 100 if c.unit == "pp" else 1
+        unit = "pp" if c.unit == "pp" else "MAD"
+        mde = "—" if c.mde is None else f"{c.mde * scale:.1f} {unit}"
+        verdict = {True: "UNDERPOWERED", False: "ok", None: "?"}[c.underpowered]
+        shown = "—" if c.rows is None else str(c.rows)
+        lines.append(
+            f"  {c.what:38s} rows {shown:>5s}  prompts {c.prompts or 0:>4d}  detectable {mde:>10s}  "
+            f"paper {c.paper_effect * scale:.1f} {unit}  {verdict}  [{c.source}]"
+        )
+    lines.append(f"  assumed where no earlier run measured it: {plan.assumptions}")
+    if costs is not None:
+        total = plan.estimate_s(costs)
+        if total is not None:
+            lines.append("")
+            lines.append(
+                f"estimated wall time on this machine: {total / 60:.0f} min from scratch (per-row costs measured "
+                "here, cached; a busy machine or a resumed run changes it)"
+            )
+    return lines
