@@ -166,3 +166,30 @@ def test_inward_run_writes_the_hand_computed_results(cli: Any, tmp_path: Path) -
         assert_same(got[part], want[part])
     assert got["change"] == want["change"]
     assert results.run.provenance["scoring_rules"]["name"] == "default"
+
+
+def test_plan_prints_rows_detectable_effects_and_runs_nothing(cli: Any, tmp_path: Path) -> None:
+    from test_pipeline_scripted import CONFIG
+
+    cfg = {**CONFIG, "models": {"m1": M1, "m2": M2}}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, out, err = cli("plan", str(path), "--no-measure", "--seeds", "0,1")
+    assert code == 0, err
+    assert "plan for scripted: seeds [0, 1]" in out
+    assert "M1 self vs M2 cross" in out and "M2 self vs M1 cross" in out
+    assert "detectable" in out and "paper 17.0 pp" in out
+    assert not (cli.workspace / "runs" / "scripted" / "results.json").exists()
+    # the same from `run --dry-run`
+    code, out2, err = cli("run", str(path), "--dry-run")
+    assert code == 0, err
+    assert "M2 self vs M1 cross" in out2 and "inward plan FILE` measures them" in out2
+
+
+@pytest.mark.parametrize("bad", ["x", "1,1", ",", "0;1"])
+def test_bad_seeds_are_one_clear_line(cli: Any, tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "exp.yaml"
+    path.write_text("name: s\n")
+    code, _, err = cli("plan", str(path), "--no-measure", "--seeds", bad)
+    assert code == 2
+    assert "--seeds" in err and "e.g. --seeds 0,1,2" in err

@@ -120,6 +120,10 @@ def test_a_fifth_experiment_is_one_module_plus_registration(tmp_path: Path) -> N
     assert not any("m2" in f["name"] for f in models.fits)
     results.save(tmp_path / "r.json")
     assert Results.load(tmp_path / "r.json").other["toy_gap"] == toy
+    from inward.report.html import render_html
+
+    page = render_html(results)
+    assert "Other experiments" in page and "toy_gap" in page and "Toy: training helps" in page
 
 
 def test_unknown_experiments_are_one_clear_line() -> None:
@@ -194,7 +198,9 @@ def test_the_evidence_table_has_a_row_per_claim_with_the_rule_applied(both: dict
         if row.ci_low is not None:
             assert row.se == pytest.approx((row.ci_high - row.ci_low) / 3.92)
             assert row.mde == pytest.approx(row.se * (1.959964 + 0.841621), rel=1e-5)
-        assert row.verdict == M.verdict(row.effect, row.ci_low, row.ci_high, row.mde, row.paper_effect)
+        assert row.verdict == M.verdict(
+            row.effect, row.ci_low, row.ci_high, row.mde, row.paper_effect, p=row.p
+        )
     # The self-vs-cross row of M1 is exactly the paired test of the cross section.
     t = find_row(res.cross_prediction.targets[0].cross[0].tests)
     row = ev.rows[2]
@@ -358,3 +364,59 @@ def test_the_plan_uses_an_earlier_runs_measured_errors(tmp_path: Path) -> None:
     comp = next(c for c in plan.comparisons if c.key == "self_vs_cross:m1")
     assert comp.source.startswith("measured")
     assert comp.mde == pytest.approx(M.detectable_effect(row.se * math.sqrt(row.n / comp.rows)))
+
+
+class _Fixed(Experiment):
+    """Claims given by the test (not registered): for the evidence rules alone."""
+
+    name: ClassVar[str] = "fixed"
+    title: ClassVar[str] = "Fixed"
+
+    def steps(self, ctx: Any) -> None:
+        return None
+
+    def analyse(self, ctx: Any, done: Any) -> Any:
+        return None
+
+    def claims(self, section: list[Claim]) -> list[Claim]:
+        return section
+
+
+def _claim(**kw: Any) -> Claim:
+    base = dict(
+        key="k",
+        claim="c",
+        comparison="x",
+        unit="pp",
+        effect=0.0,
+        ci_low=0.0,
+        ci_high=0.0,
+        p=1.0,
+        n=30,
+        n_clusters=10,
+        paper="self_vs_cross",
+    )
+    return Claim(**{**base, **kw})
+
+
+def test_a_degenerate_interval_becomes_the_rule_of_three() -> None:
+    from inward.experiments.evidence import table
+
+    ev = table([_Fixed()], [base.Sections(0, {"fixed": [_claim()]})])
+    row = ev.rows[0]
+    assert (row.ci_low, row.ci_high) == pytest.approx((-0.3, 0.3))  # ±3/10 prompts
+    assert row.se == pytest.approx(0.6 / 3.92) and row.mde == pytest.approx(M.detectable_effect(0.6 / 3.92))
+    assert row.verdict == "underpowered" and "rule of three" in row.note
+
+
+def test_support_needs_the_p_value_too_and_no_interval_falls_back_to_the_planned_power() -> None:
+    from inward.experiments.evidence import table
+
+    few = _claim(effect=0.57, ci_low=0.5, ci_high=0.8, p=0.125, n=7, n_clusters=7)
+    one = _claim(key="one", effect=0.0, ci_low=None, ci_high=None, p=None, n=1, n_clusters=1)
+    ev = table([_Fixed()], [base.Sections(0, {"fixed": [few, one]})])
+    assert ev.rows[0].verdict != "supports"  # the interval is above zero, the exact-floored p is not below α
+    assert ev.rows[1].mde == pytest.approx(
+        M.planned_detectable_effect(1, 1, p_a=0.5, p_b=0.5, pair_correlation=0.0, icc=0.5)
+    )
+    assert ev.rows[1].verdict == "underpowered"

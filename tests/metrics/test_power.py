@@ -198,6 +198,10 @@ def test_verdict_branches() -> None:
     paper = 0.17
     assert verdict(0.10, 0.02, 0.18, 0.30, paper) == "supports"  # ci_low > 0 wins even when underpowered
     assert verdict(0.05, 0.01, 0.09, 0.05, paper) == "supports"  # significant though smaller than the paper
+    assert verdict(0.05, 0.01, 0.09, 0.05, paper, p=0.01) == "supports"
+    # an interval above zero with a p-value the exact floor keeps at 0.125 (7 informative prompts) is no support
+    assert verdict(0.57, 0.50, 0.80, 0.10, paper, p=0.125) == "inconclusive"
+    assert verdict(0.57, 0.50, 0.80, 0.30, paper, p=0.125) == "underpowered"
     assert verdict(0.00, -0.05, 0.05, 0.10, paper) == "contradicts"  # interval below the paper's effect
     assert verdict(-0.10, -0.15, -0.05, 0.10, paper) == "contradicts"  # significant, wrong direction
     assert verdict(0.00, -0.05, 0.05, 0.30, paper) == "contradicts"  # rules out the paper even if mde large

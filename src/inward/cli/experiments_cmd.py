@@ -38,7 +38,12 @@ def with_seeds(cfg: object, seeds: tuple[int, ...] | None) -> object:
 @cli.command("run")
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--seeds", "seeds_opt", default=None, help=SEEDS_HELP)
-@click.option("--dry-run", is_flag=True, help="Print the plan (rows, detectable effects, time) and stop.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (rows, detectable effects; time from costs already measured) and stop; "
+    "`inward plan` also measures.",
+)
 @click.pass_obj
 def run_cmd(state: AppState, experiment: Path, seeds_opt: str | None, dry_run: bool) -> None:
     """Run the experiments of a YAML file; re-running after an interruption continues where it stopped."""
@@ -47,7 +52,7 @@ def run_cmd(state: AppState, experiment: Path, seeds_opt: str | None, dry_run: b
 
     cfg = with_seeds(load_config(experiment), parse_seeds(seeds_opt))
     if dry_run:
-        print_plan(cfg, state.ensure_workspace(), measure=True)
+        print_plan(cfg, state.ensure_workspace(), measure=False)
         return
     run_experiment(cfg, state.ensure_workspace(), console=console)  # type: ignore[arg-type]
 
@@ -61,7 +66,7 @@ def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
     for line in format_plan(plan, costs if costs else None):
         console.print(line, markup=False, highlight=False)
     if not costs:
-        console.print("no per-row costs measured yet: run without --no-measure to estimate the time")
+        console.print("no per-row costs measured on this machine yet: `inward plan FILE` measures them (once)")
 
 
 @cli.command("plan")

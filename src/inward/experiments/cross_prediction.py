@@ -69,6 +69,7 @@ class CrossPredictionExperiment(Experiment):
                         CrossPredictor(
                             model=pc,
                             label=ctx.label(pc),
+                            role=predictor,
                             more_capable=more_capable(caps[predictor], caps[target]),
                             rows=r.accuracy(cross_sc, tt),
                             tests=B.paired_rows(M.paired_tests(self_sc, cross_sc)),

@@ -21,12 +21,44 @@ from inward.experiments.base import Claim, Experiment, Sections
 Z95 = 3.92  # width of a 95% normal interval in standard errors
 
 
-def _se(c: Claim) -> float | None:
-    if c.ci_low is None or c.ci_high is None:
-        return None
-    if any(isinstance(x, float) and math.isnan(x) for x in (c.ci_low, c.ci_high)):
-        return None
-    return (c.ci_high - c.ci_low) / Z95
+def _known(x: float | None) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def _interval(c: Claim) -> tuple[float | None, float | None, str | None]:
+    """The claim's interval, made honest where the bootstrap cannot be: when every resample gives the same
+    difference (no prompt where the two conditions differ) the bootstrap interval has width 0, which would
+    claim certainty from, say, 10 prompts. Then the rule of three bounds the share of discordant prompts by
+    3 / n_clusters at 95%, so the difference lies within ±3 / n_clusters of it."""
+    if not (_known(c.ci_low) and _known(c.ci_high)):
+        return None, None, None
+    lo, hi = float(c.ci_low), float(c.ci_high)  # type: ignore[arg-type]
+    if hi - lo > 0 or c.unit != "pp" or not c.n_clusters or not _known(c.effect):
+        return lo, hi, None
+    half = 3.0 / c.n_clusters
+    eff = float(c.effect)  # type: ignore[arg-type]
+    return (
+        eff - half,
+        eff + half,
+        (
+            f"No prompt where the two conditions differ: the bootstrap interval is degenerate; shown is ±3/n "
+            f"(rule of three over {c.n_clusters} prompts)."
+        ),
+    )
+
+
+def _se_mde(c: Claim, lo: float | None, hi: float | None) -> tuple[float | None, float | None]:
+    """Standard error (the interval's width / 3.92) and the detectable effect; without an interval (e.g. one
+    prompt), the planned detectable effect of `n` rows under the stated assumptions."""
+    if lo is not None and hi is not None:
+        se = (hi - lo) / Z95
+        return se, M.detectable_effect(se)
+    if c.unit == "pp" and c.n and c.n >= 1:
+        clusters = min(max(c.n_clusters or c.n, 1), c.n)
+        from inward.experiments.plan import ASSUMPTIONS
+
+        return None, M.planned_detectable_effect(c.n, clusters, **ASSUMPTIONS)
+    return None, None
 
 
 def table(experiments: list[Experiment], per_seed: list[Sections]) -> Any:
@@ -46,20 +78,23 @@ def table(experiments: list[Experiment], per_seed: list[Sections]) -> Any:
         experiment = owner[key]
         paper = M.paper_effect(first.paper, first.paper_property)
         seeds = []
+        notes = [first.note] if first.note else []
         for seed, c in by_seed:
-            se = _se(c)
-            mde = M.detectable_effect(se) if se is not None else None
+            lo, hi, why = _interval(c)
+            se, mde = _se_mde(c, lo, hi)
+            if why and why not in notes:
+                notes.append(why)
             seeds.append(
                 SeedEffect(
                     seed=seed,
                     effect=c.effect,
-                    ci_low=c.ci_low,
-                    ci_high=c.ci_high,
+                    ci_low=lo,
+                    ci_high=hi,
                     p=c.p,
                     se=se,
                     mde=mde,
                     n=c.n,
-                    verdict=M.verdict(c.effect, c.ci_low, c.ci_high, mde, paper.value),
+                    verdict=M.verdict(c.effect, lo, hi, mde, paper.value, p=c.p),
                 )
             )
         usable = [s for s in seeds if s.effect is not None and s.se is not None]
@@ -95,13 +130,13 @@ def table(experiments: list[Experiment], per_seed: list[Sections]) -> Any:
                 mde=mde,
                 paper_effect=paper.value,
                 paper_source=paper.source,
-                verdict=M.verdict(effect, lo, hi, mde, paper.value),
+                verdict=M.verdict(effect, lo, hi, mde, paper.value, p=p),
                 seeds=seeds,
                 seeds_agree=M.seeds_agree([s.verdict for s in seeds if s.verdict])
                 if len(seeds) > 1
                 else None,
                 spread=spread,
-                note=first.note,
+                note=" ".join(notes) or None,
             )
         )
     return Evidence(

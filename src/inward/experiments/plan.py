@@ -224,7 +224,7 @@ def _machine_key(model_key: str) -> str:
 
 
 def measured_costs(
-    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 6
+    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 4
 ) -> dict[str, dict[str, float]]:
     """Seconds per row by kind for each base model in `refs`, measured once on this machine and cached in the
     user's cache folder (keyed by weights, CPU count and thread count): a short run of the real object,
@@ -243,6 +243,8 @@ def measured_costs(
 
         r = ModelRef.parse(ref)
         if r.provider == "local":
+            if not measure and models.hf_path(r.name) is None:
+                continue  # not installed: nothing measured, and a plan installs nothing unasked
             models.resolve(r.base)
         key = _machine_key(identify(str(r.base)).key)
         if key in cache:
@@ -276,7 +278,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
     from inward.training.datasets import build_self
     from inward.training.local import LocalLoraTrainer
 
-    tasks = ["animals_long", "survival_instinct", "mmlu_non_cot"]
+    tasks = ["animals_long", "survival_instinct"]
     with tempfile.TemporaryDirectory(prefix="inward-costs-") as tmp:
         store = Store.open(Path(tmp))
         t0 = time.perf_counter()

@@ -328,8 +328,10 @@ SUPPORTS, CONTRADICTS, INCONCLUSIVE, UNDERPOWERED = "supports", "contradicts", "
 
 VERDICT_RULES: dict[str, str] = {
     SUPPORTS: (
-        "Supports: the 95% interval of the effect lies entirely above zero, so the effect is significant in "
-        "the direction the paper claims (it may still be smaller than the paper's)."
+        "Supports: the 95% interval of the effect lies entirely above zero and its p-value is below α, so the "
+        "effect is significant in the direction the paper claims (it may still be smaller than the paper's). "
+        "Both are asked because with few informative prompts the bootstrap interval can be narrower than an "
+        "exact test allows; the p-value is floored at what an exact test on those prompts can give."
     ),
     CONTRADICTS: (
         "Contradicts: the 95% interval lies entirely below the paper's effect, so an effect as large as the "
@@ -353,11 +355,12 @@ def verdict(
     ci_high: float | None,
     mde: float | None,
     paper_effect: float | None,
+    p: float | None = None,
 ) -> str:
     """One of ``VERDICT_RULES``' keys for an effect oriented so that positive = the paper's claim.
 
     Rules, in order (the interval at level 1 − `ALPHA`, `mde` from `detectable_effect` at `POWER`):
-    supports if ci_low > 0; contradicts if ci_high < paper_effect; underpowered if mde > paper_effect;
+    supports if ci_low > 0 and (p unknown or p < ALPHA); contradicts if ci_high < paper_effect; underpowered if mde > paper_effect;
     otherwise inconclusive.
 
     Missing values (None or NaN) are handled rule by rule: a rule whose inputs are missing does not fire. A
@@ -370,7 +373,8 @@ def verdict(
     if paper is not None and paper <= 0:
         raise ValueError(f"paper_effect must be positive (oriented so + = the claim), got {paper}")
     measured = _known(effect) is not None
-    if measured and low is not None and low > 0:
+    p_ok = _known(p) is None or float(p) < ALPHA  # type: ignore[arg-type]
+    if measured and low is not None and low > 0 and p_ok:
         return SUPPORTS
     if paper is None:
         return INCONCLUSIVE

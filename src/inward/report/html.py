@@ -657,6 +657,11 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         else ""
     )
     sections = list(SECTIONS)
+    if results.other:  # registered experiments beyond the four: their sections as data
+        sections.insert(len(EXPERIMENTS), ("other", "Other experiments"))
+        bodies["other"] = "".join(
+            f"<h3>{esc(name)}</h3>{_json(section)}" for name, section in sorted(results.other.items())
+        )
     if multi:
         sections.insert(len(EXPERIMENTS), ("seeds", "Seeds"))
         bodies["seeds"] = seeds_html(results)

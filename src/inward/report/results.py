@@ -146,6 +146,9 @@ class CrossPredictor(_Model):
 
     model: str = Field(description="ModelRef of the cross-trained predictor.")
     label: str = Field(description="Short display name.")
+    role: str | None = Field(
+        default=None, description='Role of the predictor in the experiment file ("m2", "m1").'
+    )
     more_capable: bool | None = Field(
         default=None,
         description="Whether the predictor is more capable than the target by the capability measure "
