@@ -49,6 +49,7 @@ class BehaviourChangeExperiment(Experiment):
         return BehaviourChange(
             old_model=ctx.label(m1t),
             new_model=ctx.label(mc),
+            new_ref=mc,
             shift_data=f"{sz.shift_rows} object-level answers of {ctx.label(source)} on train prompts of the "
             f"held-out tasks (+{sz.shift_self_distill:.0%} self-distilled rows)",
             n_shifted=int(changed["n_changed"].iloc[-1]),  # the average row: configured properties only

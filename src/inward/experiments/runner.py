@@ -51,12 +51,16 @@ def with_timings(results: Any, timings: dict[str, Any]) -> Any:
         for t in results.cross_prediction.targets:
             for c in t.cross:
                 fill(c.train, c.model)
-    if results.behaviour_change:  # its adapter is named <run>-m1-shifted-<inputs digest>
-        shifted = sorted(k for k in training if k.startswith(f"{results.run.name}-m1-shifted"))
-        if shifted:
-            fill(results.behaviour_change.train, f"+adapter={shifted[-1]}")
+    if results.behaviour_change:
+        fill(results.behaviour_change.train, results.behaviour_change.new_ref)
     if "wall_s" in timings:
         results.run.wall_s = timings["wall_s"]
+        est = timings.get("steps_s", {}).get("estimated_s")
+        if est:
+            results.run.notes.append(
+                f"Estimated before the run from per-row costs measured on this machine: {est / 60:.0f} min; "
+                f"took {timings['wall_s'] / 60:.0f} min."
+            )
         if timings.get("calls", 1) > 1:
             results.run.notes.append(
                 f"Run in {timings['calls']} calls (resumed after an interruption, or run again): the wall time "

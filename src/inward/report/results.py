@@ -374,6 +374,7 @@ class BehaviourChange(_Model):
 
     old_model: str = Field(description="Label of the self-trained model M1 before the shift.")
     new_model: str = Field(description="Label of the shifted model MC.")
+    new_ref: str | None = Field(default=None, description="ModelRef of the shifted model MC.")
     shift_data: str | None = Field(default=None, description="What MC was fine-tuned on.")
     n_shifted: Int = Field(
         description="Prompts whose value of a configured property changed (both answers compliant)."
