@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import torch
 
+from inward._threads import apply_threads
 from inward.backends._local_core import EngineStats, LocalModel, length_buckets, timed
 from inward.backends._local_decode import Job, generate_jobs
 from inward.backends._local_exact import exact_bucket
@@ -38,7 +38,6 @@ from inward.errors import UserError
 __all__ = ["EngineStats", "LocalBackend"]
 
 ENGINE_VERSION = "inward-local/1"  # bump when decoding numerics change (bucketing, masks, dtype handling)
-THREADS_ENV = "INWARD_THREADS"
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -48,7 +47,8 @@ class LocalBackend:
     `path`: a transformers folder with a chat template; `adapter`: a PEFT LoRA folder (merged into fp32
     weights, kept separate otherwise); `device`: "auto" (CUDA if present), "cpu", "cuda[:i]"; `dtype`:
     float32 (CPU default), bfloat16 (CUDA default), float16; `batch_size`: rows per forward; `threads`:
-    torch CPU threads (default: $INWARD_THREADS, else all cores); `expand_width`: prefixes per prompt per forward in `distribution`.
+    torch CPU threads (default: $INWARD_THREADS, else the cores other processes leave free, see
+    `inward._threads`); `expand_width`: prefixes per prompt per forward in `distribution`.
     """
 
     def __init__(
@@ -81,8 +81,8 @@ class LocalBackend:
         self.adapter_merged = False
         self.ref = ref or f"local/{self.path.name}"
         # On a busy machine, more intra-op threads than free cores makes torch several times slower
-        # (threads spin-wait for each other), hence the INWARD_THREADS override.
-        torch.set_num_threads(threads or int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1)
+        # (threads spin-wait for each other): use the free cores, or the threads option / $INWARD_THREADS.
+        apply_threads(f"local backend {self.ref}", threads or None)
 
         tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
         model: Any = AutoModelForCausalLM.from_pretrained(

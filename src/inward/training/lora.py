@@ -48,6 +48,7 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object, set_seed
 
+from inward._threads import apply_threads
 from inward.errors import UserError
 from inward.training._provenance import provenance
 from inward.training.chat_data import ChatExample, as_examples, examples_digest
@@ -216,6 +217,7 @@ def train_lora(
         return done
 
     acc = _accelerator(config)
+    apply_threads(f"LoRA training {out.name}")  # the cores other processes leave free (inward._threads)
     tokenizer, model = _load_model(base, init, config, acc.device, progress)
     train_enc = [encode_example(tokenizer, e, config.max_len) for e in train_ex]
     val_enc = [encode_example(tokenizer, e, config.max_len) for e in val_ex]
