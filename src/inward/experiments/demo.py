@@ -62,10 +62,10 @@ PROFILES: dict[str, dict[str, Any]] = {
         # calibration prompts per panel 32 min; 40 eval items, 18 pairs per combination and 30 calibration
         # prompts over 4 panels 51 min).
         "sizes": {
-            "train_items_per_task": 24,
-            "per_combo": 14,
-            "eval_items_per_task": 22,
-            "calibration_items": 16,
+            "train_items_per_task": 16,
+            "per_combo": 10,
+            "eval_items_per_task": 14,
+            "calibration_items": 12,
             "shift_rows": 64,
         },
         # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.

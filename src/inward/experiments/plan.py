@@ -35,7 +35,7 @@ ASSUMPTION_TEXT = (
     "accuracies 0.5 (the largest variance), conditions uncorrelated, intraclass correlation 0.5 within a "
     f"prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
 )
-COSTS_VERSION = 1
+COSTS_VERSION = 2
 
 
 @dataclass
@@ -224,11 +224,12 @@ def _machine_key(model_key: str) -> str:
 
 
 def measured_costs(
-    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 4
+    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 16
 ) -> dict[str, dict[str, float]]:
     """Seconds per row by kind for each base model in `refs`, measured once on this machine and cached in the
     user's cache folder (keyed by weights, CPU count and thread count): a short run of the real object,
-    hypothetical, distribution and training code on `n` prompts of a few tasks, in a throwaway workspace."""
+    hypothetical, distribution and training code in a throwaway workspace, on `n` prompts (one batch of the
+    sizes runs use, so that per-row costs are not inflated by fixed per-batch costs)."""
     from inward.backends.registry import identify
 
     path = _costs_path()
@@ -278,7 +279,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
     from inward.training.datasets import build_self
     from inward.training.local import LocalLoraTrainer
 
-    tasks = ["animals_long", "survival_instinct"]
+    tasks = ["animals_long"]
     with tempfile.TemporaryDirectory(prefix="inward-costs-") as tmp:
         store = Store.open(Path(tmp))
         t0 = time.perf_counter()
