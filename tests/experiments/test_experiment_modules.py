@@ -337,7 +337,7 @@ def test_the_plan_is_the_experiments_own_steps(tmp_path: Path, both: dict[str, A
     assert comp["self_vs_cross:m1"].rows == 16 * 2 + 16 * 1 + 16 * 1 >= n_cross
     assert comp["self_vs_cross:m1"].prompts == 48
     assert comp["self_vs_cross:m1"].mde == pytest.approx(
-        M.planned_detectable_effect(64, 48, p_a=0.5, p_b=0.5, pair_correlation=0.0, icc=0.5)
+        M.planned_detectable_effect(64, 48, p_a=0.5, p_b=0.5, pair_correlation=0.2, icc=0.3)
     )
     est = plan.estimate_s(
         {
@@ -417,6 +417,6 @@ def test_support_needs_the_p_value_too_and_no_interval_falls_back_to_the_planned
     ev = table([_Fixed()], [base.Sections(0, {"fixed": [few, one]})])
     assert ev.rows[0].verdict != "supports"  # the interval is above zero, the exact-floored p is not below α
     assert ev.rows[1].mde == pytest.approx(
-        M.planned_detectable_effect(1, 1, p_a=0.5, p_b=0.5, pair_correlation=0.0, icc=0.5)
+        M.planned_detectable_effect(1, 1, p_a=0.5, p_b=0.5, pair_correlation=0.2, icc=0.3)
     )
     assert ev.rows[1].verdict == "underpowered"

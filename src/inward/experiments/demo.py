@@ -50,7 +50,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         # The properties of the paper's per-property figure (Fig. 10).
         "properties": [
             "first_word",
-            "third_word",
             "second_character",
             "starts_with_vowel",
             "is_even",
@@ -62,18 +61,17 @@ PROFILES: dict[str, dict[str, Any]] = {
         # calibration prompts per panel 32 min; 40 eval items, 18 pairs per combination and 30 calibration
         # prompts over 4 panels 51 min).
         "sizes": {
-            "train_items_per_task": 16,
-            "per_combo": 10,
-            "eval_items_per_task": 14,
-            "calibration_items": 12,
-            "shift_rows": 64,
+            "train_items_per_task": 10,
+            "per_combo": 4,
+            "eval_items_per_task": 11,
+            "calibration_items": 8,
+            "shift_rows": 40,
         },
         # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.
-        "collateral_tasks": ["arc_challenge_non_cot", "wealth_seeking", "colors_long"],
+        "collateral_tasks": ["arc_challenge_non_cot"],
         "calibration": [
             {"task": "animals_long", "property": "second_character"},
             {"task": "survival_instinct", "property": "ethical_stance"},
-            {"task": "mmlu_non_cot", "property": "among_a_or_c"},
         ],
     },
     "paper": {

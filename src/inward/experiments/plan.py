@@ -29,11 +29,16 @@ from inward import tasks as T
 from inward.experiments.config import ExperimentConfig
 from inward.experiments.context import PLANNED_SHIFT_SHARE, PlannedStep
 
-ASSUMPTIONS = {"p_a": 0.5, "p_b": 0.5, "pair_correlation": 0.0, "icc": 0.5}
+ASSUMPTIONS = {"p_a": 0.5, "p_b": 0.5, "pair_correlation": 0.2, "icc": 0.3}
+"""Before a first run: accuracies 0.5 (the largest variance of a 0/1 row), correlation 0.2 between the two
+conditions' correctness on a row, intraclass correlation 0.3 between the rows of one prompt. Together they give
+a variance × design effect of 0.57 per row at the demo's 2.4 rows per prompt, above the 0.44 the cpu demo
+measured for self vs cross (SE 3.4 pp at 374 rows and 154 prompts, issue 13's run), so the planned detectable
+effects err on the large side. A run's own evidence table uses its measured errors instead."""
 SHIFTED_SHARE = PLANNED_SHIFT_SHARE
 ASSUMPTION_TEXT = (
-    "accuracies 0.5 (the largest variance), conditions uncorrelated, intraclass correlation 0.5 within a "
-    f"prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
+    "accuracies 0.5 (the largest variance), correlation 0.2 between the two conditions on a row, intraclass "
+    f"correlation 0.3 within a prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
 )
 COSTS_VERSION = 2
 
@@ -215,21 +220,21 @@ def _costs_path() -> Path:
 
 
 def _machine_key(model_key: str) -> str:
-    import torch
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    """Costs are per machine shape, not per thread count: the thread count follows the load (inward._threads)."""
     from inward import __version__
+    from inward._threads import available_cpus
 
-    return f"{model_key}|cpus={cpus}|threads={torch.get_num_threads()}|inward={__version__}|v{COSTS_VERSION}"
+    return f"{model_key}|cpus={available_cpus()}|inward={__version__}|v{COSTS_VERSION}"
 
 
 def measured_costs(
-    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 16
+    refs: list[str], *, measure: bool = True, console: Any = None, n: int = 8
 ) -> dict[str, dict[str, float]]:
     """Seconds per row by kind for each base model in `refs`, measured once on this machine and cached in the
     user's cache folder (keyed by weights, CPU count and thread count): a short run of the real object,
     hypothetical, distribution and training code in a throwaway workspace, on `n` prompts (one batch of the
-    sizes runs use, so that per-row costs are not inflated by fixed per-batch costs)."""
+    sizes runs use, so that per-row costs are not inflated by fixed per-batch costs). About a minute for
+    qwen2.5-0.5b and half that for smollm2-135m on 2 idle cores."""
     from inward.backends.registry import identify
 
     path = _costs_path()
@@ -289,7 +294,16 @@ def _measure(ref: str, n: int) -> dict[str, float]:
         o = run_object(store, backend, tasks=tasks, split="val", limit=n, template=DEFAULT, progress=False)
         obj = (time.perf_counter() - t0) / max(o.new_rows, 1)
         t0 = time.perf_counter()
-        m = run_meta(store, backend, tasks=tasks, split="val", limit=n, template=DEFAULT, progress=False)
+        m = run_meta(
+            store,
+            backend,
+            tasks=tasks,
+            properties=["first_word", "second_character"],
+            split="val",
+            limit=n,
+            template=DEFAULT,
+            progress=False,
+        )
         meta = (time.perf_counter() - t0) / max(m.new_rows, 1)
         t0 = time.perf_counter()
         k = run_object_distributions(
