@@ -66,7 +66,9 @@ def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
     for line in format_plan(plan, costs if costs else None):
         console.print(line, markup=False, highlight=False)
     if not costs:
-        console.print("no per-row costs measured on this machine yet: `inward plan FILE` measures them (once)")
+        console.print(
+            "no per-row costs measured on this machine yet: `inward plan FILE` measures them (once)"
+        )
 
 
 @cli.command("plan")
