@@ -1,7 +1,8 @@
 """`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
 
-    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size (26 min 56 s measured on 2 cores)
-    inward demo --quick    # a first look at tiny sizes, a smoke run (measured 4 min 29 s on 2 cores)
+    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size, both cross directions
+    inward demo --quick    # a first look at tiny sizes, a smoke run (6 min 1 s measured on 2 idle cores)
+    inward demo --plan     # the plan only: rows, detectable effects, estimated time; nothing runs
     inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
 
 The sizes of each profile are in `PROFILES`; the experiment file it runs is written beside the results.
@@ -17,8 +18,10 @@ import yaml
 
 from inward.experiments.config import ExperimentConfig
 
-# Sizes per profile. "cpu" is sized for a 2-core laptop CPU (about 30 minutes), "quick" for a smoke run under 5
-# minutes (4 min 29 s measured from a fresh clone; its held-out evaluation is 30 rows, so read it as a smoke test).
+# Sizes per profile. "cpu" is sized by `inward plan` for a 2-core CPU: self vs cross in each direction must be able
+# to detect the paper's +17 pp (it measured 8.3-8.5 pp detectable at 77 prompts), within about 30 minutes (34 min
+# 18 s measured with 40 shift rows; 24 now). "quick" is a smoke run (6 min 1 s measured idle; every comparison
+# is underpowered there, and the evidence table says so).
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
         "name": "demo-quick",
@@ -26,11 +29,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "eval_tasks": ["animals_long", "survival_instinct"],
         "properties": ["first_word", "second_character", "ethical_stance", "among_a_or_c"],
         "sizes": {
-            "train_items_per_task": 6,
+            "train_items_per_task": 5,
             "per_combo": 4,
-            "eval_items_per_task": 8,
-            "calibration_items": 4,
+            "eval_items_per_task": 6,
+            "calibration_items": 3,
             "shift_rows": 6,
+            # A smoke run: keep source answers equal to M1's, so the shift set costs its 6 rows, not the
+            # dozens of whole answers examined to find 6 that differ (2 of the 7 minutes before).
+            "shift_keep_same": True,
         },
         "collateral_tasks": ["arc_challenge_non_cot"],
         "calibration": [{"task": "survival_instinct", "property": "ethical_stance"}],
@@ -57,9 +63,6 @@ PROFILES: dict[str, dict[str, Any]] = {
             "among_b_or_d",
             "ethical_stance",
         ],
-        # Measured on 2 cores from a fresh clone: 26 min 56 s (25 val items per task took 29 min 52 s; 24
-        # calibration prompts per panel 32 min; 40 eval items, 18 pairs per combination and 30 calibration
-        # prompts over 4 panels 51 min).
         "sizes": {
             "train_items_per_task": 10,
             "per_combo": 4,
