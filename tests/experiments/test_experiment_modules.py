@@ -420,3 +420,12 @@ def test_support_needs_the_p_value_too_and_no_interval_falls_back_to_the_planned
         M.planned_detectable_effect(1, 1, p_a=0.5, p_b=0.5, pair_correlation=0.2, icc=0.3)
     )
     assert ev.rows[1].verdict == "underpowered"
+
+
+def test_seeds_on_the_same_prompts_are_never_more_significant_than_the_best_seed() -> None:
+    from inward.experiments.evidence import table
+
+    same = _claim(effect=0.6, ci_low=0.35, ci_high=0.85, p=0.25, n=6, n_clusters=4)
+    ev = table([_Fixed()], [base.Sections(s, {"fixed": [same]}) for s in (0, 1, 2)])
+    row = ev.rows[0]
+    assert row.p == pytest.approx(0.25) and row.verdict != "supports" and row.seeds_agree

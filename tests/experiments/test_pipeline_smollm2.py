@@ -82,15 +82,15 @@ def test_interrupted_run_resumes_to_identical_results(
     uninterrupted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int
 ) -> None:
     from inward.experiments.config import ExperimentConfig
-    from inward.experiments.pipeline import Pipeline
+    from inward.experiments.context import Steps
     from inward.experiments.runner import run_experiment
 
     cfg = ExperimentConfig.model_validate(TOY)
     ws = tmp_path / "ws-b"
-    real_step = Pipeline.step
+    real_step = Steps.run
     started: list[str] = []
 
-    def step(self: Pipeline, name: str, inputs: dict, fn):  # type: ignore[no-untyped-def]
+    def step(self: Steps, name: str, inputs: dict, fn):  # type: ignore[no-untyped-def]
         def wrapped():  # type: ignore[no-untyped-def]
             started.append(name)
             if len(started) == stop_at:
@@ -99,12 +99,12 @@ def test_interrupted_run_resumes_to_identical_results(
 
         return real_step(self, name, inputs, wrapped)
 
-    monkeypatch.setattr(Pipeline, "step", step)
+    monkeypatch.setattr(Steps, "run", step)
     with pytest.raises(Interrupt):
         run_experiment(cfg, ws)
     first_call = list(started)
     started.clear()
-    monkeypatch.setattr(Pipeline, "step", real_step)
+    monkeypatch.setattr(Steps, "run", real_step)
     run_experiment(cfg, ws)
 
     run_dir = ws / "runs" / "toy"

@@ -112,6 +112,11 @@ def table(experiments: list[Experiment], per_seed: list[Sections]) -> Any:
         else:
             comb = M.combine_seeds([s.effect for s in usable], [s.se for s in usable])  # type: ignore[misc]
             effect, lo, hi, p, se = comb.mean, comb.ci_low, comb.ci_high, comb.p, comb.se
+            # Every seed is scored on the same prompts, so the combination is never more significant than the
+            # most significant seed alone (whose p keeps its exact floor over the informative prompts).
+            seed_ps = [s.p for s in usable if s.p is not None]
+            if seed_ps:
+                p = max(p, min(seed_ps))
             mde, spread = M.detectable_effect(comb.se), comb.sd
         rows.append(
             EvidenceRow(
