@@ -56,6 +56,24 @@ class Claim:
     paper_property: str | None = None
     note: str | None = None
 
+    @classmethod
+    def from_test(cls, test: Any, **fields: Any) -> Claim:
+        """A claim whose numbers are a paired test's (results.PairedTest, or None when it was not computed):
+        diff with its item-clustered interval and p."""
+        nums = (
+            {"effect": None, "ci_low": None, "ci_high": None, "p": None, "n": None, "n_clusters": None}
+            if test is None
+            else {
+                "effect": test.diff,
+                "ci_low": test.cluster_ci_low,
+                "ci_high": test.cluster_ci_high,
+                "p": test.p_cluster,
+                "n": test.n,
+                "n_clusters": test.n_clusters,
+            }
+        )
+        return cls(**nums, **fields)
+
 
 @dataclass(frozen=True)
 class Number:

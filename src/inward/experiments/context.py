@@ -192,8 +192,7 @@ class Context:
 
     def data_dir(self) -> Path:
         """Where this seed's training files go (seed-0 files keep the layout of single-seed runs)."""
-        d = self.run_dir / "data" / ("" if self.seed == 0 else f"seed{self.seed}")
-        return d
+        return self.run_dir / "data" / ("" if self.seed == 0 else f"seed{self.seed}")
 
     def label(self, ref: str) -> str:
         """Short display names: "M1 (qwen2.5-0.5b) + m1-self", "M2 (smollm2-135m)"."""
@@ -203,7 +202,7 @@ class Context:
             self.cfg.models.m2: "M2",
             self.cfg.models.m1: "M1",
         }  # M1 wins a tie
-        base = roles.get(str(r.base), r.name) if str(r.base) in roles else r.name
+        base = roles.get(str(r.base), r.name)
         if r.adapter is None:
             return f"{base} ({r.name})"
         adapter = r.adapter.removeprefix(self.cfg.name + "-")

@@ -92,22 +92,15 @@ class CrossPredictionExperiment(Experiment):
                 test = find_row(c.tests, AVERAGE)
                 stronger = {True: "more capable", False: "less capable", None: "comparable"}[c.more_capable]
                 out.append(
-                    Claim(
+                    Claim.from_test(
+                        test,
                         key=f"self_vs_cross:{t.role or t.model}:{c.model.split('+')[0]}",
                         claim=f"{t.label.split(' + ')[0]} predicts itself better than a {stronger} model trained "
                         "on its behaviour",
                         comparison=f"{t.label} predicting itself vs {c.label} predicting it, same prompts",
                         unit="pp",
-                        effect=test.diff if test else None,
-                        ci_low=test.cluster_ci_low if test else None,
-                        ci_high=test.cluster_ci_high if test else None,
-                        p=test.p_cluster if test else None,
-                        n=test.n if test else None,
-                        n_clusters=test.n_clusters if test else None,
                         paper="self_vs_cross",
-                        note=None
-                        if c.more_capable
-                        else "The predictor is not the more capable model: an advantage here is what a weaker "
+                        note="The predictor is not the more capable model: an advantage here is what a weaker "
                         "predictor would show; the other direction is the test."
                         if c.more_capable is False
                         else None,

@@ -122,10 +122,6 @@ class Pipeline:
         if not self.steps.planning:
             self.save_timings()
 
-    @property
-    def timings(self) -> dict[str, float]:
-        return self.steps.timings
-
     def save_timings(self, extra: dict[str, float] | None = None) -> dict[str, Any]:
         """timings.json beside the results: wall time summed over all calls of this run (a killed call counts
         up to its last finished step), seconds per step name, and training wall time and examples/s. Kept out
@@ -147,9 +143,6 @@ class Pipeline:
         }
         write_json_atomic(self.run_dir / "timings.json", timings)
         return timings
-
-    def release_backends(self) -> None:
-        self.models.release()
 
     # -- running --------------------------------------------------------------------------------------------
 

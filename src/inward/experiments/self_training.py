@@ -58,17 +58,12 @@ class SelfTrainingExperiment(Experiment):
         for m in section.models:
             t = find_row(m.tests, AVERAGE)
             out.append(
-                Claim(
+                Claim.from_test(
+                    t,
                     key=f"self_training:{m.model}",
                     claim=f"Self-prediction training improves {m.label}'s self-prediction",
                     comparison=f"{m.label}: self-trained vs untrained, each predicting itself, held-out tasks",
                     unit="pp",
-                    effect=t.diff if t else None,
-                    ci_low=t.cluster_ci_low if t else None,
-                    ci_high=t.cluster_ci_high if t else None,
-                    p=t.p_cluster if t else None,
-                    n=t.n if t else None,
-                    n_clusters=t.n_clusters if t else None,
                     paper="self_training",
                 )
             )
