@@ -1,7 +1,7 @@
 """`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
 
     inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size, both cross directions
-    inward demo --quick    # a first look at tiny sizes, a smoke run (6 min 1 s measured on 2 idle cores)
+    inward demo --quick    # a first look at tiny sizes, a smoke run (4 min 21 s measured on 2 idle cores)
     inward demo --plan     # the plan only: rows, detectable effects, estimated time; nothing runs
     inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
 
@@ -20,7 +20,7 @@ from inward.experiments.config import ExperimentConfig
 
 # Sizes per profile. "cpu" is sized by `inward plan` for a 2-core CPU: self vs cross in each direction must be able
 # to detect the paper's +17 pp (it measured 8.3-8.5 pp detectable at 77 prompts), within about 30 minutes (34 min
-# 18 s measured with 40 shift rows; 24 now). "quick" is a smoke run (6 min 1 s measured idle; every comparison
+# 18 s measured with 40 shift rows; 24 now). "quick" is a smoke run (4 min 21 s measured idle; every comparison
 # is underpowered there, and the evidence table says so).
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
@@ -30,13 +30,15 @@ PROFILES: dict[str, dict[str, Any]] = {
         "properties": ["first_word", "second_character", "ethical_stance", "among_a_or_c"],
         "sizes": {
             "train_items_per_task": 5,
-            "per_combo": 4,
-            "eval_items_per_task": 6,
-            "calibration_items": 3,
+            "per_combo": 3,
+            "eval_items_per_task": 3,
+            "calibration_items": 2,
             "shift_rows": 6,
             # A smoke run: keep source answers equal to M1's, so the shift set costs its 6 rows, not the
-            # dozens of whole answers examined to find 6 that differ (2 of the 7 minutes before).
+            # dozens of whole answers examined to find 6 that differ (2 of the 7 minutes before), and no
+            # self-distilled rows (six more whole answers; one or two optimizer steps cannot collapse anything).
             "shift_keep_same": True,
+            "shift_self_distill": 0.0,
         },
         "collateral_tasks": ["arc_challenge_non_cot"],
         "calibration": [{"task": "survival_instinct", "property": "ethical_stance"}],
