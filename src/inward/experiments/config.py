@@ -146,6 +146,52 @@ class ObjectLevel(_Strict):
         return decoded_config(ref, **self.model_dump())
 
 
+class Controls(_Strict):
+    """Settings of the control experiments (`inward.experiments.controls`; ../research/CONTROLS.md)."""
+
+    target: Role = Field("m1", description="Whose self-prediction the controls test (its self-trained model).")
+    in_context_k: tuple[int, ...] = Field(
+        (0, 4), description="Shots of the target's (hypothetical → property) pairs a third party sees in context."
+    )
+    in_context_predictors: tuple[Role, ...] = Field(
+        ("m2",), description="Untrained models that predict the target with its pairs in context."
+    )
+    context_items: int = Field(
+        12, ge=1, description="Train-split items per held-out task whose behaviour feeds the in-context shots "
+        "and the input-only predictors (never a val item).",
+    )
+    paraphrases: tuple[str, ...] = Field(
+        ("inward-v1-p1", "inward-v1-p2", "inward-v1-p3"),
+        description="Prompt templates that reword every hypothetical question (paraphrase robustness).",
+    )
+    seed_sibling: bool = Field(
+        True, description="Also a sibling trained with another training seed (the sibling control)."
+    )
+    scaling: tuple[float, ...] = Field(
+        (0.25, 0.5, 1.0), description="Shares of the cross set the data-scaling control trains on."
+    )
+
+    @field_validator("paraphrases")
+    @classmethod
+    def _templates(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from inward.prompts import get
+
+        for name in v:
+            try:
+                get(name)
+            except UserError as e:
+                raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("scaling")
+    @classmethod
+    def _shares(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        bad = [x for x in v if not 0 < x <= 1]
+        if bad:
+            raise ValueError(f"scaling shares must lie in (0, 1]; got {bad[0]}")
+        return tuple(sorted(set(v)))
+
+
 class ExperimentConfig(_Strict):
     name: str = Field(
         "experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="Run name (folder under runs/)."
@@ -176,6 +222,7 @@ class ExperimentConfig(_Strict):
         "(default: the training tasks that are not held out; [] turns the check off).",
     )
     sizes: Sizes = Sizes()
+    controls: Controls = Controls()
     training: TrainingPlan = TrainingPlan()
     calibration: tuple[CalibrationPanel, ...] = (
         CalibrationPanel(task="animals_long", property="second_character"),

@@ -49,6 +49,11 @@ SHIFT_COST_ROWS = 12
 StepKind = Literal["object", "meta", "train", "dataset", "distributions", "other"]
 
 
+def _template_digest(template: PromptTemplate, tasks: list[str]) -> str:
+    """What a hypothetical template's wording is, for every (task, property) it can render (a step key)."""
+    return digest({t: {p: template.hash(T.get(t), p) for p in T.get(t).properties} for t in tasks})
+
+
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
@@ -233,10 +238,13 @@ class Context:
         *,
         init_adapter: str | None = None,
         rows: int = 0,
+        seed: int | None = None,
     ) -> str:
         """Fine-tune `base` on `data` through the `Trainer` of `base` as `<run>-<label>-<digest of the inputs>`;
         returns the trained ModelRef. The name carries the digest so that changed inputs (settings, data, base,
-        initial adapter, seed) train a new model instead of resuming, reusing or overwriting the old one."""
+        initial adapter, seed) train a new model instead of resuming, reusing or overwriting the old one.
+        `seed`: the training seed (default this context's)."""
+        seed = self.seed if seed is None else seed
         if self.planning:
             name = f"{self.cfg.name}-{label}-s{self.seed}plan"
             self.step(
@@ -255,7 +263,7 @@ class Context:
             "plan": plan.model_dump(),
             "init": init_adapter,
             "init_id": None if init_adapter is None else self.model_id(f"{base}+adapter={init_adapter}").key,
-            "seed": self.seed,
+            "seed": seed,
         }
         name = f"{self.cfg.name}-{label}-{digest(inputs)[:6]}"
 
@@ -268,7 +276,7 @@ class Context:
             model = trainer.fit(
                 data,
                 start,
-                self.models.train_config(trainer.kind, plan, self.seed),
+                self.models.train_config(trainer.kind, plan, seed),
                 name=name,
                 out_dir=self.workspace / "models" / name,
             )
@@ -346,20 +354,35 @@ class Context:
         )
         return ref, str(ds["path"])
 
-    def cross_trained(self, target: str, predictor: str) -> str:
+    def cross_trained(
+        self,
+        target: str,
+        predictor: str,
+        *,
+        snapshot: Literal["trained", "untrained"] = "trained",
+        share: float = 1.0,
+        seed_offset: int = 0,
+    ) -> str:
         """`predictor` fine-tuned on the self-trained `target`'s behaviour, with the same (task, property)
-        composition and items as `target`'s own self-training set (SPEC §9)."""
-        key = ("cross", target, predictor)
+        composition and items as `target`'s own self-training set (SPEC §9). A predictor equal to the target is
+        its *sibling*: the target's own base trained on the self-trained target's behaviour.
+
+        `snapshot="untrained"`: on the untrained target's behaviour instead (the snapshot-asymmetry control);
+        `share`: on that share of the pairs of every combination (data scaling); `seed_offset`: with another
+        training seed (a seed sibling)."""
+        key = ("cross", target, predictor, snapshot, share, seed_offset)
         if key not in self._memo:
-            self._memo[key] = self._cross_train(target, predictor)
+            self._memo[key] = self._cross_train(target, predictor, snapshot, share, seed_offset)
         return str(self._memo[key])
 
-    def _cross_train(self, target: str, predictor: str) -> str:
-        from inward.training.datasets import build_cross
+    def _cross_train(self, target: str, predictor: str, snapshot: str, share: float, seed_offset: int) -> str:
+        from inward.training.datasets import build_cross, subset
 
-        about = self.self_trained(target)
+        about = self.self_trained(target) if snapshot == "trained" else self.cfg.model(target)
         like = self.self_dataset(target)
-        data = self.data_dir() / f"{predictor}-cross-{target}.jsonl"
+        label = f"{target}-sibling" if predictor == target else f"{predictor}-cross-{target}"
+        label += "" if snapshot == "trained" else "-untrained"
+        data = self.data_dir() / f"{label}.jsonl"
 
         def fn() -> dict[str, Any]:
             path = build_cross(
@@ -374,7 +397,7 @@ class Context:
             return {"path": str(path), "digest": file_digest(path)}
 
         ds = self.step(
-            f"dataset cross {predictor} on {target}",
+            f"dataset cross {predictor} on {target}" + ("" if snapshot == "trained" else " (untrained)"),
             {
                 "about": about,
                 "like": "" if self.planning else file_digest(like),
@@ -386,12 +409,21 @@ class Context:
             rows=self._train_rows(),
             placeholder={"path": str(data)},
         )
+        path = Path(ds["path"])
+        if share < 1:
+            label += f"-{round(share * 100)}pct"
+            path = self.data_dir() / f"{label}.jsonl"
+            if not self.planning:
+                subset(Path(ds["path"]), path, share, seed=self.seed)
+        if seed_offset:
+            label += f"-seed{self.seed + seed_offset}"
         return self.train(
-            f"{predictor}-cross-{target}",
+            label,
             self.cfg.model(predictor),
-            Path(ds["path"]),
+            path,
             self.training_plan(predictor),
-            rows=self._pair_rows(),
+            rows=round(self._pair_rows() * share),
+            seed=self.seed + seed_offset,
         )
 
     def training_plan(self, role: str) -> Training:
@@ -414,15 +446,24 @@ class Context:
     # -- evaluation ------------------------------------------------------------------------------------------
 
     def evaluate(
-        self, object_model: str, meta_model: str, *, changed_from: str | None = None, limit: int | None = None
+        self,
+        object_model: str,
+        meta_model: str,
+        *,
+        changed_from: str | None = None,
+        limit: int | None = None,
+        template: PromptTemplate | None = None,
     ) -> None:
         """Object level for `object_model`, then hypotheticals of `meta_model` about it, on held-out val items.
 
         With `changed_from` (a model already evaluated on the same items), hypotheticals are asked only where
         `object_model`'s property value differs from that model's: the prompts the behaviour-change analysis
-        scores (SPEC §12). The others would cost most of the step and enter no number."""
+        scores (SPEC §12). The others would cost most of the step and enter no number.
+        `template`: the hypothetical wording (default the experiment's); the object level is the experiment's
+        whatever the template, so that every wording is scored against the same behaviour."""
         from inward.runs import run_meta
 
+        tpl = self.template if template is None else template
         tasks = self.eval_tasks
         n = self.cfg.sizes.eval_items_per_task if limit is None else limit
 
@@ -436,7 +477,7 @@ class Context:
                 about=self.model_id(object_model),
                 split="val",
                 limit=n,
-                template=self.template,
+                template=tpl,
                 properties=self.cfg.properties,
                 object_config=self.object_config(object_model),
                 progress=self.progress,
@@ -453,12 +494,13 @@ class Context:
             "t": tasks,
             "n": n,
             "tpl": self.template.name,
+            **({} if template is None else {"hyp_tpl": template.name, "hyp_hash": _template_digest(tpl, tasks)}),
             "p": self.cfg.properties,
             "ids": self.identity_inputs(*models),
             **({"changed_from": changed_from} if changed_from else {}),
             **({"paper_code": True} if self.cfg.paper_code else {}),
         }
-        name = f"evaluate {meta_model} about {object_model}"
+        name = f"evaluate {meta_model} about {object_model}" + ("" if template is None else f" ({tpl.name})")
         if self.planning:  # two costs: the object level of one model, the hypotheticals of the other
             self.step(
                 f"answer {object_model}",

@@ -163,7 +163,7 @@ class Pipeline:
     def run(self) -> Any:
         """Runs every configured experiment for every seed; returns `inward.report.Results`."""
         from inward.experiments import evidence
-        from inward.report.results import Results, RunInfo, SeedRun
+        from inward.report.results import ControlSection, Results, RunInfo, SeedRun
 
         per_seed: list[Sections] = []
         for i, seed in enumerate(self._seeds()):
@@ -196,14 +196,18 @@ class Pipeline:
         return Results(
             run=info,
             **{name: first.get(name) for name in TYPED},
+            controls=_controls(first),
             other={
                 e.name: first[e.name].model_dump(mode="json")
                 for e in self.experiments
-                if e.name not in TYPED and e.name in first
+                if e.name not in TYPED and e.name in first and not isinstance(first[e.name], ControlSection)
             },
             evidence=evidence.table(self.experiments, per_seed),
             seeds=[s.seed for s in per_seed],
-            seed_runs=[SeedRun(seed=s.seed, **{n: s.by_name.get(n) for n in TYPED}) for s in per_seed]
+            seed_runs=[
+                SeedRun(seed=s.seed, controls=_controls(s.by_name), **{n: s.by_name.get(n) for n in TYPED})
+                for s in per_seed
+            ]
             if multi
             else [],
             seed_numbers=seed_numbers(self.experiments, per_seed) if multi else [],
@@ -222,6 +226,12 @@ class Pipeline:
                 f"seed {self.cfg.seeds[0]}'s, the evidence table and the seed table combine all of them."
             )
         return notes
+
+
+def _controls(sections: dict[str, Any]) -> dict[str, Any]:
+    from inward.report.results import ControlSection
+
+    return {name: sec for name, sec in sections.items() if isinstance(sec, ControlSection)}
 
 
 def seed_numbers(experiments: list[Experiment], per_seed: list[Sections]) -> list[Any]:

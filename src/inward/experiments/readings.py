@@ -49,8 +49,11 @@ class Readings:
         self.properties = None if properties is None else list(properties)
         self.rules = rules
 
-    def scored(self, object_model: str, meta_model: str) -> pd.DataFrame:
-        """`meta_model`'s hypotheticals about `object_model`'s held-out behaviour, marked (scored_table)."""
+    def scored(
+        self, object_model: str, meta_model: str, *, template: PromptTemplate | None = None
+    ) -> pd.DataFrame:
+        """`meta_model`'s hypotheticals about `object_model`'s held-out behaviour, marked (scored_table);
+        `template`: hypotheticals asked in that wording (the object level is the experiment's template's)."""
         return scored_table(
             self.store,
             object_model=self._id(object_model),
@@ -58,6 +61,7 @@ class Readings:
             tasks=self.eval_tasks,
             properties=self.properties,
             template=self.template,
+            meta_template=template,
             object_config=self._config(object_model),
             rules=self.rules,
         )

@@ -29,7 +29,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from inward.errors import UserError
 
-SCHEMA_VERSION = 3  # 2: clustered intervals, coverage, rules, model ids; 3: evidence, seeds, both directions
+SCHEMA_VERSION = 4  # 2: clustered intervals, coverage, rules, model ids; 3: evidence, seeds, both directions;
+# 4: controls
 AVERAGE = "average"
 
 
@@ -390,6 +391,46 @@ class BehaviourChange(_Model):
     )
 
 
+class ControlPredictor(_Model):
+    """One predictor a control sets beside the target predicting itself (a sibling, an input-only classifier,
+    a k-shot third party, a paraphrase, ...), scored against the same behaviour on the same prompts."""
+
+    name: str = Field(description='Condition within the control, e.g. "sibling", "k=4", "paraphrase p2".')
+    predictor: str = Field(description="Who predicts: a model label, or an input-only rule.")
+    model: str | None = Field(default=None, description="ModelRef of the predictor (null: no language model).")
+    rows: list[AccRow] = Field(description="Accuracy predicting the target, per group + average.")
+    tests: list[PairedTest] = Field(
+        default_factory=list, description="Target self-prediction (A) vs this predictor (B), same prompts."
+    )
+    self_rows: list[AccRow] | None = Field(
+        default=None,
+        description="The target predicting itself under this condition, where the condition changes the self "
+        "score too (a paraphrase); null = the control's self_rows.",
+    )
+    claim: bool = Field(
+        default=True, description="Whether the evidence table tests self against this predictor."
+    )
+    details: dict[str, Any] = Field(default_factory=dict, description="Condition-specific facts (k, wording).")
+    note: str | None = Field(default=None, description="Caveat a reader must see with this predictor.")
+
+
+class ControlSection(_Model):
+    """A control (../research/CONTROLS.md): the target predicting itself beside the predictors that a self-
+    prediction advantage must beat before it counts as privileged access."""
+
+    control: str = Field(description="Experiment name of the control.")
+    title: str = Field(description="Short title.")
+    question: str = Field(description="The question the control answers.")
+    target: str = Field(description="Label of the model whose behaviour is predicted.")
+    target_model: str = Field(description="ModelRef of that model.")
+    self_rows: list[AccRow] = Field(
+        default_factory=list, description="The target predicting itself, per group + average."
+    )
+    predictors: list[ControlPredictor] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict, description="Control-specific facts and checks.")
+    notes: list[str] = Field(default_factory=list, description="What a reader must know to read it.")
+
+
 class RunInfo(_Model):
     """What was run, how, when and on what."""
 
@@ -484,6 +525,7 @@ class SeedRun(_Model):
     cross_prediction: CrossPrediction | None = None
     calibration: Calibration | None = None
     behaviour_change: BehaviourChange | None = None
+    controls: dict[str, ControlSection] = Field(default_factory=dict)
 
 
 class Results(_Model):
@@ -495,6 +537,9 @@ class Results(_Model):
     cross_prediction: CrossPrediction | None = Field(default=None, description="Fig. 5, or null if not run.")
     calibration: Calibration | None = Field(default=None, description="Fig. 6, or null if not run.")
     behaviour_change: BehaviourChange | None = Field(default=None, description="Fig. 8, or null if not run.")
+    controls: dict[str, ControlSection] = Field(
+        default_factory=dict, description="Control experiments (name → section), first seed."
+    )
     other: dict[str, Any] = Field(
         default_factory=dict, description="Sections of registered experiments beyond the four (name → JSON)."
     )

@@ -93,15 +93,20 @@ def scored_table(
     template: PromptTemplate = DEFAULT,
     object_config: ObjectConfig | str | None = None,
     rules: M.ScoringRules = M.DEFAULT_RULES,
+    meta_template: PromptTemplate | None = None,
 ) -> pd.DataFrame:
     """The scored table of `meta_model`'s hypotheticals against `object_model`'s behaviour under
     `object_config` (None = "auto") and scoring `rules` (`inward.metrics.ScoringRules`; paper-code reproduces
-    the official code's handling). Raises UserError when either side has no stored rows."""
+    the official code's handling). `meta_template`: the hypotheticals' wording when it is not `template`'s (a
+    paraphrase, shots in context), the object level staying `template`'s. Raises UserError when either side has
+    no stored rows."""
     obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
     obj = _stored_object(
         store, obj_id, object_config_for(obj_id.label, object_config), tasks, split, template
     )
-    return _scored(store, obj, obj_id, meta_id, tasks, properties, split, template, rules)
+    return _scored(
+        store, obj, obj_id, meta_id, tasks, properties, split, meta_template or template, rules
+    )
 
 
 def _stored_object(

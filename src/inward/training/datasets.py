@@ -269,6 +269,23 @@ def _build_pairs(
     return out, val_path
 
 
+def subset(src: str | Path, out: str | Path, share: float, *, seed: int = 0) -> Path:
+    """`share` of the rows of every (task, property) combination of `src` (at least one each, chosen by a
+    seeded shuffle), written to `out` with a manifest that names the source file and share."""
+    rows, manifest = read_dataset(src)
+    by: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        by[f"{r['inward']['task']}/{r['inward']['property']}"].append(r)
+    rng = random.Random(f"{seed}:subset:{share}")
+    kept: list[Row] = []
+    for key in sorted(by):
+        group = list(by[key])
+        rng.shuffle(group)
+        kept.extend(group[: max(1, round(len(group) * share))])
+    rng.shuffle(kept)
+    return write_dataset(kept, out, {**manifest, "subset_of": str(src), "share": share, "subset_seed": seed})
+
+
 def build_cross(
     store: Any,
     backend: Backend,
