@@ -573,6 +573,70 @@ class Context:
             rows=self._rows(tasks, limit, per_property=False),
         )
 
+    def context_items(self, task: str) -> list[T.Item]:
+        """The train-split items of a held-out task whose behaviour the controls may show or fit on (in-context
+        shots, input-only predictors): `controls.context_items` of them, this seed's draw. Never a val item."""
+        from inward.training.datasets import train_items
+
+        return train_items(T.get(task), self.cfg.controls.context_items, draw=self.seed)
+
+    def train_behaviour(self, model: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """`model`'s behaviour on `context_items` of every held-out task: (task, item id) -> {property: value},
+        compliant answers only (a stored, resumable step; the rows are read back from the store)."""
+        from inward.runs import run_object
+        from inward.runs.score import load_object
+
+        tasks = self.eval_tasks
+
+        def fn() -> dict[str, Any]:
+            n = 0
+            for name in tasks:
+                ids = [it.id for it in self.context_items(name)]
+                r = run_object(
+                    self.store,
+                    self.backend(model),
+                    tasks=[name],
+                    split="train",
+                    limit=None,
+                    template=self.template,
+                    config=self.object_config(model),
+                    progress=self.progress,
+                    item_ids=ids,
+                )
+                n += r.new_rows + r.existing_rows
+            return {"object_rows": n}
+
+        self.step(
+            f"answer {model} (train split of the held-out tasks)",
+            {
+                "o": model,
+                "t": tasks,
+                "n": self.cfg.controls.context_items,
+                "draw": self.seed,
+                "tpl": self.template.name,
+                "ids": self.identity_inputs(model),
+            },
+            fn,
+            kind="object",
+            model=model,
+            rows=len(tasks) * self.cfg.controls.context_items,
+        )
+        if self.planning:
+            return {}
+        wanted = {(name, it.id) for name in tasks for it in self.context_items(name)}
+        df = load_object(
+            self.store, self.model_id(model), tasks=tasks, split="train", template=self.template,
+            config=self.object_config(model),
+        )
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for task, item_id, comp, props in zip(
+            df.get("task", []), df.get("item_id", []), df.get("compliance", []), df.get("properties", []),
+            strict=True,
+        ):
+            if (task, item_id) in wanted and (comp is None or isinstance(comp, float)):  # None / NaN = compliant
+                out[(task, item_id)] = dict(props)
+        return out
+
     # -- behaviour change --------------------------------------------------------------------------------------
 
     def shifted(self) -> tuple[str, str, str]:

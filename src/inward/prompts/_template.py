@@ -152,3 +152,13 @@ def get(name: str) -> PromptTemplate:
 
 def names() -> list[str]:
     return sorted(_FAMILIES)
+
+
+def _register_builtin() -> None:
+    from inward.prompts._paraphrases import PARAPHRASES  # defined with PromptTemplate, so imported last
+
+    for t in PARAPHRASES:
+        register(t)
+
+
+_register_builtin()
