@@ -155,7 +155,7 @@ def test_cross_prediction_runs_both_directions_by_default(both: dict[str, Any]) 
     # the M1-trained-on-M2 predictor was trained on M2t's data: the same composition as M2's own self set
     fits = {f["name"].rsplit("-", 1)[0]: f for f in both["models"].fits}
     assert fits["mods-m1-cross-m2"]["base"] == "local/alpha"
-    assert Path(fits["mods-m1-cross-m2"]["data"]).name == "m1-cross-m2.jsonl"
+    assert Path(fits["mods-m1-cross-m2"]["data"]).name == "cross-m2.jsonl"  # the cross set on M2 (shared)
 
 
 def test_each_direction_matches_the_hand_computation(both: dict[str, Any]) -> None:

@@ -375,14 +375,20 @@ class Context:
             self._memo[key] = self._cross_train(target, predictor, snapshot, share, seed_offset)
         return str(self._memo[key])
 
-    def _cross_train(self, target: str, predictor: str, snapshot: str, share: float, seed_offset: int) -> str:
-        from inward.training.datasets import build_cross, subset
+    def cross_data(self, target: str, snapshot: Literal["trained", "untrained"] = "trained") -> Path:
+        """The cross set on `target`: pairs from the (self-trained, or untrained) target's behaviour with the
+        (task, property) composition and items of its self-training set (a resumable step; no training)."""
+        key = ("cross data", target, snapshot)
+        if key not in self._memo:
+            self._memo[key] = self._cross_data(target, snapshot)
+        return Path(self._memo[key])
+
+    def _cross_data(self, target: str, snapshot: str) -> str:
+        from inward.training.datasets import build_cross
 
         about = self.self_trained(target) if snapshot == "trained" else self.cfg.model(target)
         like = self.self_dataset(target)
-        label = f"{target}-sibling" if predictor == target else f"{predictor}-cross-{target}"
-        label += "" if snapshot == "trained" else "-untrained"
-        data = self.data_dir() / f"{label}.jsonl"
+        data = self.data_dir() / f"cross-{target}{'' if snapshot == 'trained' else '-untrained'}.jsonl"
 
         def fn() -> dict[str, Any]:
             path = build_cross(
@@ -397,7 +403,7 @@ class Context:
             return {"path": str(path), "digest": file_digest(path)}
 
         ds = self.step(
-            f"dataset cross {predictor} on {target}" + ("" if snapshot == "trained" else " (untrained)"),
+            f"dataset cross on {target}" + ("" if snapshot == "trained" else " (untrained)"),
             {
                 "about": about,
                 "like": "" if self.planning else file_digest(like),
@@ -409,12 +415,20 @@ class Context:
             rows=self._train_rows(),
             placeholder={"path": str(data)},
         )
-        path = Path(ds["path"])
+        return str(ds["path"])
+
+    def _cross_train(self, target: str, predictor: str, snapshot: str, share: float, seed_offset: int) -> str:
+        from inward.training.datasets import subset
+
+        label = f"{target}-sibling" if predictor == target else f"{predictor}-cross-{target}"
+        label += "" if snapshot == "trained" else "-untrained"
+        source = self.cross_data(target, snapshot)  # type: ignore[arg-type]
+        path = source
         if share < 1:
             label += f"-{round(share * 100)}pct"
             path = self.data_dir() / f"{label}.jsonl"
             if not self.planning:
-                subset(Path(ds["path"]), path, share, seed=self.seed)
+                subset(source, path, share, seed=self.seed)
         if seed_offset:
             label += f"-seed{self.seed + seed_offset}"
         return self.train(

@@ -197,6 +197,7 @@ class Pipeline:
             run=info,
             **{name: first.get(name) for name in TYPED},
             controls=_controls(first),
+            hygiene=self.hygiene(),
             other={
                 e.name: first[e.name].model_dump(mode="json")
                 for e in self.experiments
@@ -212,6 +213,15 @@ class Pipeline:
             else [],
             seed_numbers=seed_numbers(self.experiments, per_seed) if multi else [],
         )
+
+    def hygiene(self) -> list[Any]:
+        from inward.experiments import hygiene
+
+        n_val = max(self.cfg.sizes.eval_items_per_task, self.cfg.sizes.calibration_items)
+        checks = hygiene.check(self.run_dir / "data", self.contexts[0].eval_tasks, n_val)
+        for c in checks:
+            self.log(f"data hygiene: {c.check}: {'ok' if c.ok else 'FAILED'} ({c.detail})")
+        return checks
 
     def notes(self) -> list[str]:
         notes = [

@@ -391,13 +391,23 @@ class BehaviourChange(_Model):
     )
 
 
+class HygieneCheck(_Model):
+    """A data-hygiene check run with every experiment (inward.experiments.hygiene)."""
+
+    check: str = Field(description="What is checked.")
+    ok: bool = Field(description="Whether it holds.")
+    detail: str = Field(description="Counts behind the answer.")
+
+
 class ControlPredictor(_Model):
     """One predictor a control sets beside the target predicting itself (a sibling, an input-only classifier,
     a k-shot third party, a paraphrase, ...), scored against the same behaviour on the same prompts."""
 
     name: str = Field(description='Condition within the control, e.g. "sibling", "k=4", "paraphrase p2".')
     predictor: str = Field(description="Who predicts: a model label, or an input-only rule.")
-    model: str | None = Field(default=None, description="ModelRef of the predictor (null: no language model).")
+    model: str | None = Field(
+        default=None, description="ModelRef of the predictor (null: no language model)."
+    )
     rows: list[AccRow] = Field(description="Accuracy predicting the target, per group + average.")
     tests: list[PairedTest] = Field(
         default_factory=list, description="Target self-prediction (A) vs this predictor (B), same prompts."
@@ -410,7 +420,9 @@ class ControlPredictor(_Model):
     claim: bool = Field(
         default=True, description="Whether the evidence table tests self against this predictor."
     )
-    details: dict[str, Any] = Field(default_factory=dict, description="Condition-specific facts (k, wording).")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Condition-specific facts (k, wording)."
+    )
     note: str | None = Field(default=None, description="Caveat a reader must see with this predictor.")
 
 
@@ -539,6 +551,9 @@ class Results(_Model):
     behaviour_change: BehaviourChange | None = Field(default=None, description="Fig. 8, or null if not run.")
     controls: dict[str, ControlSection] = Field(
         default_factory=dict, description="Control experiments (name → section), first seed."
+    )
+    hygiene: list[HygieneCheck] = Field(
+        default_factory=list, description="Data-hygiene checks over every training file of the run."
     )
     other: dict[str, Any] = Field(
         default_factory=dict, description="Sections of registered experiments beyond the four (name → JSON)."

@@ -162,7 +162,10 @@ def build_self(
     of every combination is held back into `<out>.val.jsonl`. Returns (train file, val file or None).
     `object_config` (None = "auto") is the behaviour the pairs are built from; the manifest records it.
     `draw` picks which `items_per_task` train items of each task are used (`train_items`): independent draws
-    for independent training seeds.
+    for independent training seeds. `dedup` (default) uses each item in one property's pairs only, so no input
+    string is shared between properties (the paper's code later deduplicated strings across properties: with
+    an `identity`-like property a model can memorise a string and read every other property off it); a
+    combination then draws from the items the earlier ones left, and is smaller when they run out.
     """
     names = list(tasks or T.TRAINING_TASKS)
     model = model_id(backend)
@@ -223,16 +226,23 @@ def _build_pairs(
                 it for it in items if (t.name, it.id) in beh and beh[(t.name, it.id)].get(p.name) is not None
             ]
             rng.shuffle(pool)
+            if dedup and like is None:  # each input string in one property's pairs only (see build_self)
+                pool = [it for it in pool if (t.name, it.id) not in seen]
             if like is not None:  # cross: the same items first, then fill up to the same count
                 ids = like.get(f"{t.name}/{p.name}", [])
                 order = {i: k for k, i in enumerate(ids)}
-                pool.sort(key=lambda it: order.get(it.id, len(order)))
+                taken: set[str] = set()
+                if dedup:  # fillers avoid items another property uses or will use, while others remain
+                    taken = {
+                        i for key, v in like.items() if key.startswith(f"{t.name}/") and key != f"{t.name}/{p.name}"
+                        for i in v
+                    } | {i for task, i in seen if task == t.name}
+                pool.sort(key=lambda it: order.get(it.id, len(order) + int(it.id in taken)))
                 chosen = pool[: len(ids)]
             else:
                 chosen = pool[:per_combo]
             if dedup:
-                chosen = [it for it in chosen if (it.id, p.name) not in seen]
-                seen.update((it.id, p.name) for it in chosen)
+                seen.update((t.name, it.id) for it in chosen)
             hashes[f"{t.name}:{p.name}"] = template.hash(t, p.name)
             rows = [
                 _pair_row(template, t, it, p.name, str(beh[(t.name, it.id)][p.name]), model.label)
@@ -256,7 +266,7 @@ def _build_pairs(
         "items_per_task": limit,
         "draw": draw,
         "seed": seed,
-        "dedup": dedup,
+        "dedup": "across properties" if dedup else False,
         "val_fraction": val_fraction,
         "template": template.name,
         "template_hashes": hashes,
@@ -321,7 +331,7 @@ def build_cross(
         per_combo=manifest.get("per_combo", 1000),
         limit=limit,
         val_fraction=0.0,
-        dedup=False,
+        dedup=manifest.get("dedup") not in (False, None),  # as the set it copies
         seed=manifest.get("seed", 0),
         template=template,
         kind="cross",
