@@ -2,7 +2,7 @@
 
     fake = FakeBackend("fake/alpha", salt="alpha")
     fake.object_answer(user_text)        # what it answers to an object-level prompt (the full answer)
-    fake.meta_answer(user_text)          # what it answers to a hypothetical prompt of the default family
+    fake.meta_answer(user_text)          # what it answers to a hypothetical prompt of any registered family
 
 Answers are a pure function of (salt, prompt text), so two fakes with different salts behave differently and a
 test can recompute every answer by hand. Some answers are deliberately unusable: refusals, answers whose third
@@ -134,12 +134,17 @@ class FakeBackend:
 
     @staticmethod
     def _question_index(template: PromptTemplate) -> dict[str, str]:
-        """Question text -> property, for every (task, property) the template can ask."""
+        """Question text -> property, for every (task, property) the template can ask, then those of every
+        registered template (the paraphrases). The fake's own template comes first, so its answers to prompts
+        in that wording do not depend on what else is registered."""
+        from inward import prompts as PR
+
         out: dict[str, str] = {}
-        for name in T.names():
-            task = T.get(name)
-            for prop in task.properties:
-                out[template.question(task, prop)] = prop
+        for tpl in [template, *(PR.get(n) for n in PR.names() if n != template.name)]:
+            for name in T.names():
+                task = T.get(name)
+                for prop in task.properties:
+                    out.setdefault(tpl.question(task, prop), prop)
         return out
 
     def _target_of(self, quoted: str) -> str | None:
