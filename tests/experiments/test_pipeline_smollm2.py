@@ -90,14 +90,14 @@ def test_interrupted_run_resumes_to_identical_results(
     real_step = Steps.run
     started: list[str] = []
 
-    def step(self: Steps, name: str, inputs: dict, fn):  # type: ignore[no-untyped-def]
+    def step(self: Steps, name: str, inputs: dict, fn, **kw):  # type: ignore[no-untyped-def]
         def wrapped():  # type: ignore[no-untyped-def]
             started.append(name)
             if len(started) == stop_at:
                 raise Interrupt(name)
             return fn()
 
-        return real_step(self, name, inputs, wrapped)
+        return real_step(self, name, inputs, wrapped, **kw)
 
     monkeypatch.setattr(Steps, "run", step)
     with pytest.raises(Interrupt):

@@ -46,6 +46,7 @@ PLANNED_SHIFT_SHARE = 0.2  # share of held-out rows a behaviour shift changes, b
 # and source answers equal to M1's are skipped. Measured on the cpu demo: 378 s for 40 rows, the cost of about
 # 13 early-stopped qwen2.5-0.5b object rows per shift row; 12 is what the plan counts per row.
 SHIFT_COST_ROWS = 12
+TRAINED_SCOPE = "trained-models"  # the step namespace trained models share across runs
 StepKind = Literal["object", "meta", "train", "dataset", "distributions", "other"]
 
 
@@ -88,17 +89,28 @@ class Steps:
         self._planned_keys: set[str] = set()
         self.on_step: Callable[[], None] = lambda: None
 
-    def run(self, name: str, inputs: dict[str, Any], fn: StepFn) -> dict[str, Any]:
+    def run(
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        fn: StepFn,
+        *,
+        scope: str | None = None,
+        valid: Callable[[dict[str, Any]], bool] = lambda out: True,
+    ) -> dict[str, Any]:
+        """Run `fn` unless a finished step with these inputs is on record in this run (or in `scope`, a
+        namespace shared by runs: trained models) and its output is still `valid`."""
+        run_id = scope or self.run_id
         key = f"{name}:{digest(inputs)}"
-        done = self.store.step_done(self.run_id, key)
-        if done is not None:
+        done = self.store.step_done(run_id, key)
+        if done is not None and valid(dict(done["output"] or {})):
             return dict(done["output"] or {})
         self.log(name)
         t0 = time.perf_counter()
-        self.store.mark_step(self.run_id, key, "running", None)
+        self.store.mark_step(run_id, key, "running", None)
         out = fn()
         self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 1)
-        self.store.mark_step(self.run_id, key, "done", out)
+        self.store.mark_step(run_id, key, "done", out)
         self.on_step()
         return out
 
@@ -292,7 +304,16 @@ class Context:
                 "final_train_loss": losses[-1] if losses else m.get("final_train_loss"),
             }
 
-        out = self.step(f"train {label}", inputs, fn)
+        # Trained models are shared by every run of this name with the same inputs (the cpu demo and the
+        # controls profile train M1 once), while their files are there.
+        out = self._steps.run(
+            f"train {label}",
+            {**inputs, "name": name},
+            fn,
+            scope=TRAINED_SCOPE,
+            valid=lambda o: (self.workspace / "models" / str(o.get("name"))).exists() or "ref" not in o
+            or not str(o["ref"]).startswith("local/"),
+        )
         self.trained[label] = out
         return str(out["ref"])
 

@@ -91,6 +91,10 @@ class Pipeline:
         self._calls = int(prior.get("calls", 0)) + 1
         self._prior_training: dict[str, Any] = dict(prior.get("training", {}))
         self.steps.timings.update(prior.get("steps_s", {}))
+        from inward.experiments.context import TRAINED_SCOPE
+
+        if self.store.get_run(TRAINED_SCOPE) is None:
+            self.store.start_run(run_id=TRAINED_SCOPE, kind="models", name="trained models", config={})
         self.store.start_run(
             run_id=self.run_id,
             kind="experiment",
