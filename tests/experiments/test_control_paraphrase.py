@@ -212,8 +212,23 @@ def test_the_evidence_has_the_self_vs_cross_verdict_per_paraphrase(para: dict[st
             test.n,
         )
         assert row.experiment == "paraphrase" and row.verdict is not None
+        assert "weaker predictor" in (row.note or "")  # beta (100M) predicting alpha (400M)
         assert f"inward-v1-{key[11:13]}" in row.comparison
     # the section survives a save and a load
     path = Path(para["ws"]) / "r.json"
     res.save(path)
     assert Results.load(path).controls["paraphrase"] == sec
+
+
+def test_the_plan_counts_each_wording_for_the_target_and_its_cross_predictor(tmp_path: Path) -> None:
+    from inward.experiments.plan import make_plan
+
+    plan = make_plan(ExperimentConfig.model_validate(CONFIG), tmp_path, models=S.ScriptedModels)
+    asked = [
+        s for s in plan.steps if s.kind == "meta" and s.name.endswith(tuple(f"({n})" for n in PARAPHRASES))
+    ]
+    for name in PARAPHRASES:
+        mine = [s for s in asked if s.name.endswith(f"({name})")]
+        # M1t about itself, and the M2 cross-predictor about M1t (M2t's own direction is not a control target)
+        assert sorted(s.model for s in mine) == ["local/alpha", "local/beta"], [s.name for s in mine]
+        assert all(s.rows == mine[0].rows > 0 for s in mine)

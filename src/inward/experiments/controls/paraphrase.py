@@ -22,12 +22,17 @@ from inward import tasks as T
 from inward.experiments.base import Claim, register
 from inward.experiments.context import Context, digest
 from inward.experiments.controls._base import Control, scored_predictor, self_target
+from inward.experiments.cross_prediction import capability, more_capable
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.prompts import get as get_template
 from inward.report import build as B
 from inward.report.results import AVERAGE, ControlSection, find_row
 
 DEFAULT_WORDING = "default"
+WEAKER = (
+    "The predictor is not the more capable model: an advantage here is what a weaker predictor would show; "
+    "cross-prediction's other direction is the test."
+)
 
 
 def short_name(template: PromptTemplate) -> str:
@@ -77,6 +82,7 @@ class Paraphrase(Control):
             "self": {DEFAULT_WORDING: _avg(r.accuracy(self_default, tt))}
         }
         gap: dict[str, dict[str, float | None]] = {}
+        weaker = {role: _weaker(ctx, role, done["role"]) for role, _ in crosses}
         for role, _ in crosses:  # the default wording: the numbers cross-prediction reports
             a, b = M.intersect(self_default, cross_default[role])
             accuracy[cross_name(role)] = {DEFAULT_WORDING: _avg(r.accuracy(b, tt))}
@@ -102,7 +108,7 @@ class Paraphrase(Control):
                 "predicting itself.",
             )
             predictors.append(own)
-            accuracy["self"][w] = _avg(own.rows)
+            accuracy["self"][w] = _avg(r.accuracy(self_w, tt))
             for role, pc in crosses:
                 cp = scored_predictor(
                     ctx,
@@ -114,6 +120,7 @@ class Paraphrase(Control):
                     model=pc,
                     details=about,
                     own_self=self_w,
+                    note=WEAKER if weaker[role] else None,
                 )
                 predictors.append(cp)
                 accuracy[cross_name(role)][w] = _avg(cp.rows)
@@ -172,6 +179,12 @@ class Paraphrase(Control):
                 )
             )
         return out
+
+
+def _weaker(ctx: Context, predictor: str, target: str) -> bool:
+    """Whether the predictor's base is the less capable model (cross-prediction's measure)."""
+    pred, targ = (capability(ctx, ctx.cfg.model(role)) for role in (predictor, target))
+    return more_capable(pred, targ) is False
 
 
 def _avg(rows: list[Any]) -> float | None:
