@@ -56,6 +56,15 @@ def cluster_ci(row: AccRow) -> str:
     return bounds(row.cluster_low, row.cluster_high)
 
 
+def acc_clustered(row: AccRow) -> str:
+    """``48.1% [44.0, 52.3]``: an accuracy with its item-clustered interval; in results without one, `acc_ci`'s
+    interval marked ``(rows)``, as `verdict_diff` marks a row-level difference."""
+    if row.cluster_low is not None and row.cluster_high is not None:
+        return pct_ci(row.acc, row.cluster_low, row.cluster_high)
+    text = acc_ci(row)
+    return text + " (rows)" if "[" in text else text
+
+
 def change_cluster_ci(row: ChangeRow, which: Literal["old", "new"]) -> str:
     return bounds(getattr(row, f"{which}_cluster_low"), getattr(row, f"{which}_cluster_high"))
 

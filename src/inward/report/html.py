@@ -6,8 +6,10 @@
 
 Sections: the run's notes, the evidence table (one row per claim of the paper, with verdict badges and the
 verdict rules; absent in results written before it existed), headline findings, one section per experiment
-(figure + per-group tables; "not run" when absent), the seeds (more than one training seed), compliance, sizes,
-the exact configuration and provenance. Every piece of text from the results is escaped.
+(figure + per-group tables; "not run" when absent), the controls (when run: each predictor beside the target
+predicting itself, with the evidence table's verdict, and the data-hygiene checks), the seeds (more than one
+training seed), compliance, sizes, the exact configuration and provenance. Every piece of text from the results
+is escaped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from inward.report import _format as F
+from inward.report import controls as C
 from inward.report import figures as FIG
 from inward.report._style import CSS
 from inward.report.results import (
@@ -26,6 +29,7 @@ from inward.report.results import (
     BehaviourChange,
     Calibration,
     ChangeRow,
+    ControlSection,
     CrossPrediction,
     Evidence,
     EvidenceRow,
@@ -81,9 +85,13 @@ table.evidence td.agree { white-space: normal; min-width: 6em; max-width: 10em; 
 table.evidence .nw { white-space: nowrap; }
 table.evidence td .muted { display: block; margin: 2px 0 0; font-size: 12.5px; }
 table.evidence tbody tr { background: #ffffff; }
-table.evidence tr.has-note td { border-bottom: none; }
-table.evidence tr.note td { text-align: left; white-space: normal; color: var(--muted); font-size: 13px;
-                            padding-top: 0; }
+table.evidence tr.has-note td, table.controls tr.has-note td { border-bottom: none; }
+table.evidence tr.note td, table.controls tr.note td { text-align: left; white-space: normal;
+    color: var(--muted); font-size: 13px; padding-top: 0; }
+table.controls td .muted { display: block; margin: 2px 0 0; font-size: 12.5px; }
+table.controls tbody tr { background: #ffffff; }
+ul.checks { padding-left: 20px; }
+ul.checks .failed { color: #8f2d00; }
 dl.rules { display: grid; grid-template-columns: max-content 1fr; gap: 6px 14px; margin: 8px 0 12px; }
 dl.rules dt, dl.rules dd { margin: 0; }
 """
@@ -166,11 +174,19 @@ def _badge(verdict: str, rule: str | None = None) -> str:
     return f'<span class="badge v-{esc(verdict)}"{title}>{icon}{esc(verdict)}</span>'
 
 
-def _experiment_link(experiment: str, present: Iterable[str]) -> str:
+def _experiment_link(experiment: str, present: Iterable[str], controls: dict[str, str] | None = None) -> str:
+    """A link to the experiment's section; `controls` (name → title) links a control's rows to its block."""
+    if controls and experiment in controls:
+        return f'<a href="#{control_id(experiment)}">{esc(controls[experiment])}</a>'
     sid = experiment.replace("_", "-")
     if sid in present:
         return f'<a href="#{sid}">{esc(EXPERIMENTS[sid])}</a>'
     return esc(EXPERIMENTS.get(sid, experiment))
+
+
+def control_id(name: str) -> str:
+    """The element id of a control's block: ``control-seed-sibling``."""
+    return "control-" + ("".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "x")
 
 
 def _seed_cells(r: EvidenceRow) -> list[str]:
@@ -196,11 +212,12 @@ def _n_cell(r: EvidenceRow) -> str:
     return esc(f"{F.count(r.n_clusters)} prompts") + rows
 
 
-def evidence_html(ev: Evidence, present: Iterable[str] = ()) -> str:
+def evidence_html(ev: Evidence, present: Iterable[str] = (), controls: dict[str, str] | None = None) -> str:
     """The evidence table (one row per claim; its note and where the paper's effect comes from in a
     full-width row below), then the verdict rules, α, power and the seeds.
 
-    `present`: the ids of the experiment sections with data, which a row's experiment links to."""
+    `present`: the ids of the experiment sections with data, which a row's experiment links to; `controls`:
+    the controls shown (name → title), which a control's rows link to."""
     present = set(present)
     multi = multi_seed(ev)
     header = [
@@ -219,7 +236,8 @@ def evidence_html(ev: Evidence, present: Iterable[str] = ()) -> str:
     for r in ev.rows:
         rows.append(
             [
-                esc(r.claim) + f'<span class="muted">{_experiment_link(r.experiment, present)}</span>',
+                esc(r.claim)
+                + f'<span class="muted">{_experiment_link(r.experiment, present, controls)}</span>',
                 esc(r.comparison),
                 _n_cell(r),
                 esc(F.effect(r.effect, r.ci_low, r.ci_high, r.unit)),
@@ -587,12 +605,200 @@ def compliance_html(results: Results) -> str:
     )
 
 
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(_plain(x) for x in v) or "—"
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _details_html(d: dict[str, Any], skip: Sequence[str] = ()) -> str:
+    """Facts a control or predictor records, compactly: scalars (and lists of them) as one "key: value · …"
+    line, a dict of scalars as a small key/value table, anything else as JSON."""
+    items = {k: v for k, v in d.items() if k not in skip}
+    inline = [
+        f"{esc(k)}: {esc(_plain(v))}"
+        for k, v in items.items()
+        if _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))
+    ]
+    out = [f'<p class="muted">{" · ".join(inline)}</p>'] if inline else []
+    for k, v in items.items():
+        if _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v)):
+            continue
+        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+            out.append(_grid(k, v))
+        elif isinstance(v, dict) and v:
+            out.append(_kv(v, k))
+        else:
+            out.append(f"<h4>{esc(k)}</h4>{_json(v)}")
+    return "".join(out)
+
+
+def _grid(caption: str, d: dict[str, dict[str, Any]]) -> str:
+    """A dict of dicts (a curve per predictor: {"M2": {"0": 0.31, "4": 0.38}}) as rows × columns."""
+    cols: list[str] = []
+    for inner in d.values():
+        cols += [c for c in inner if c not in cols]
+
+    def cell(inner: dict[str, Any], c: str) -> str:
+        if c not in inner:
+            return ""
+        return esc(_plain(inner[c])) if _scalar(inner[c]) else _json(inner[c])
+
+    rows = [[esc(k), *(cell(inner, c) for c in cols)] for k, inner in d.items()]
+    return _table(["", *(esc(c) for c in cols)], rows, caption=esc(caption))
+
+
+def _inline_details(d: dict[str, Any]) -> str:
+    return " · ".join(
+        f"{esc(k)}: {esc(_plain(v) if _scalar(v) else json.dumps(v, default=str))}" for k, v in d.items()
+    )
+
+
+def _survival_html(s: C.Survival) -> str:
+    items = "; ".join(
+        f'{esc(who)} {_badge(v) if v else esc(C.NO_VERDICT)} <span class="nw">({esc(eff)})</span>'
+        for who, v, eff in s.items
+    )
+    return f"<p><strong>What survives:</strong> {esc(s.head)}{': ' + items if items else ''}.</p>"
+
+
+def control_html(results: Results, section: ControlSection, rules: dict[str, str]) -> str:
+    """One control: title, question, target, the table (self first, then each predictor: accuracy with its
+    item-clustered interval, n, mode baseline, Δ self − predictor with its clustered interval and p, the
+    evidence table's verdict), what survives, notes and details."""
+    comps = C.comparisons(results, section)
+    own = find_row(section.self_rows)
+    header = [
+        "predictor",
+        "model",
+        "n",
+        f"accuracy [{CLU}]",
+        "baseline",
+        f"Δ self − predictor [{CLU}]",
+        "p (clustered)",
+        "verdict",
+    ]
+    rows: list[list[str]] = []
+    notes: list[str] = []
+    if own is not None:
+        rows.append(
+            [
+                esc(f"self ({section.target})"),
+                f"<code>{esc(section.target_model)}</code>",
+                esc(F.count(own.n)),
+                esc(F.acc_clustered(own)),
+                esc(F.pct(own.baseline)),
+                "—",
+                "—",
+                "",
+            ]
+        )
+        notes.append("")
+    for c in comps:
+        p = c.predictor
+        same = (
+            f'<span class="muted">self under this condition: {esc(F.acc_clustered(c.self_row))}</span>'
+            if p.self_rows is not None and c.self_row is not None
+            else ""
+        )
+        if not p.claim:
+            verdict = f'<span class="muted">{esc(C.REFERENCE)}</span>'
+        else:
+            verdict = _badge(c.verdict, rules.get(c.verdict)) if c.verdict else esc(C.NO_VERDICT)
+        if extra := C.seeds_effect(c):
+            verdict += f'<span class="muted">{esc(extra)}</span>'
+        rows.append(
+            [
+                esc(C.predictor_name(p)) + same,
+                f"<code>{esc(p.model)}</code>" if p.model else '<span class="muted">no language model</span>',
+                esc(F.count(c.row.n if c.row else None)),
+                esc(F.acc_clustered(c.row) if c.row else "n/a"),
+                esc(F.pct(c.row.baseline if c.row else None)),
+                esc(F.verdict_diff(c.test)),
+                esc(F.p_value(F.verdict_p(c.test))),
+                verdict,
+            ]
+        )
+        notes.append(
+            "<br>".join(
+                [
+                    *([f"<strong>Note:</strong> {esc(p.note)}"] if p.note else []),
+                    *([_inline_details(p.details)] if p.details else []),
+                ]
+            )
+        )
+    out = [
+        f'<h3 id="{control_id(section.control)}">{esc(section.title)}</h3>',
+        f"<p>{esc(section.question)}</p>" if section.question else "",
+        f'<p class="muted">Target: {esc(section.target)} <code>{esc(section.target_model)}</code></p>',
+    ]
+    if rows:
+        out.append(
+            _table(
+                header,
+                rows,
+                caption="The target predicting itself and each predictor, on the same prompts",
+                cls="controls",
+                notes=notes,
+            )
+        )
+        out.append(_survival_html(C.survival(comps)))
+    else:
+        out.append('<p class="muted">No predictors scored.</p>')
+    if section.notes:
+        out.append('<ul class="checks">' + "".join(f"<li>{esc(n)}</li>" for n in section.notes) + "</ul>")
+    if section.details.get("checks"):
+        out.append('<p class="muted">Checks: see <a href="#hygiene">Data hygiene</a>.</p>')
+    out.append(_details_html(section.details, skip=("checks",)))
+    return "\n".join(x for x in out if x)
+
+
+def controls_html(results: Results) -> str:
+    """Every control, in run order (the data-hygiene checks have a section of their own)."""
+    rules = results.evidence.rules if results.evidence else {}
+    intro = (
+        '<p class="muted">What a self-prediction advantage must beat. Each control sets the target predicting '
+        "itself beside other predictors of the same behaviour on the same prompts. Accuracy with its "
+        "item-clustered bootstrap 95% interval (marked “(rows)” where only the row-level one exists); Δ = self "
+        "− predictor with its item-clustered interval and p; the verdict is the evidence table's for that "
+        "claim. A self advantage shows privileged access relative to the controls run, not that the knowledge "
+        "is non-data in origin.</p>"
+    )
+    return "\n".join([intro, *(control_html(results, s, rules) for s in results.controls.values())])
+
+
+def hygiene_html(results: Results) -> str | None:
+    """The run's data-hygiene checks as a list (a failed one marked); None when none were recorded."""
+    items = C.hygiene_items(results)
+    if not items:
+        return None
+    lines = "".join(
+        f'<li><strong class="failed">✗ {esc(x)}</strong></li>' if ok is False else f"<li>{esc(x)}</li>"
+        for x, ok in items
+    )
+    return (
+        '<p class="muted">Checks on the data this run trained and evaluated on: held-out prompts kept out of '
+        "training, input strings not shared across properties, and any a control records.</p>"
+        f'<ul class="checks">{lines}</ul>'
+    )
+
+
 def _json(obj: Any) -> str:
     # Key order is kept as written: the configuration is shown exactly as the run recorded it.
     return f"<pre>{esc(json.dumps(obj, indent=2, default=str, ensure_ascii=False))}</pre>"
 
 
-def _kv(d: dict[str, Any]) -> str:
+def _kv(d: dict[str, Any], caption: str | None = None) -> str:
     if not d:
         return '<p class="muted">None recorded.</p>'
 
@@ -602,7 +808,7 @@ def _kv(d: dict[str, Any]) -> str:
         return esc(v) if isinstance(v, (str, float, bool)) or v is None else _json(v)
 
     rows = [[esc(k), cell(v)] for k, v in d.items()]
-    return _table(["key", "value"], rows, cls="kv")
+    return _table(["key", "value"], rows, cls="kv", caption=esc(caption) if caption else None)
 
 
 def render_html(results: Results, figure_files: dict[str, str] | None = None) -> str:
@@ -665,10 +871,17 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
     if multi:
         sections.insert(len(EXPERIMENTS), ("seeds", "Seeds"))
         bodies["seeds"] = seeds_html(results)
+    if hygiene := hygiene_html(results):
+        sections.insert(len(EXPERIMENTS), ("hygiene", "Data hygiene"))
+        bodies["hygiene"] = hygiene
+    if results.controls:  # right after the four experiments, before hygiene, the seeds and other experiments
+        sections.insert(len(EXPERIMENTS), ("controls", "Controls"))
+        bodies["controls"] = controls_html(results)
     if results.evidence is not None:
         sections.insert(0, ("evidence", "Evidence"))
         present = [sid for sid in EXPERIMENTS if bodies[sid]]
-        bodies["evidence"] = evidence_html(results.evidence, present)
+        titles = {name: s.title for name, s in results.controls.items()}
+        bodies["evidence"] = evidence_html(results.evidence, present, titles)
     nav = "".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title in sections)
     summary = (
         f'<section id="summary"><h2>Headline</h2>{head}{seeds_note}'

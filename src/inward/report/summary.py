@@ -10,7 +10,9 @@ move together); ⋆ is the mode baseline of the same rows; p-values are two-side
 the verdicts use, then the row bootstrap and exact McNemar); MADs are ×100. The evidence table (one row per
 claim of the paper: effect oriented so that positive = the paper's claim, its 95% interval, p, the effect
 detectable at 80% power, the paper's own effect and a verdict) comes first; a seeds table follows the
-experiments when more than one training seed ran.
+experiments when more than one training seed ran. The controls (`inward.report.controls`: one line per
+predictor, self − predictor with the evidence table's verdict) and the data-hygiene checks follow the four
+experiments.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inward.report import _format as F
+from inward.report.controls import comparisons, controls_lines, hygiene_lines, survival, survival_text
 from inward.report.results import (
     AccRow,
     AnswerRow,
@@ -419,12 +422,15 @@ def headlines(results: Results) -> list[str]:
             f" behaviour {F.pct(change.acc_new)} vs the old {F.pct(change.acc_old)}"
             f" ({_verdict(change)})."
         )
+    for section in results.controls.values():
+        what = survival_text(survival(comparisons(results, section)))
+        out.append(f"{section.title} (predicting {section.target}): {what}.")
     return out
 
 
 def markdown_summary(results: Results) -> str:
-    """Short markdown: run line, the evidence table, one table per experiment that was run, the seeds table
-    (more than one seed), then the run's notes."""
+    """Short markdown: run line, the evidence table, one table per experiment that was run, the controls and
+    data-hygiene checks, the seeds table (more than one seed), then the run's notes."""
     run = results.run
     lines = [f"## {_md(run.name)} (run {_md(run.run_id)})", ""]
     when = f"finished {run.finished:%Y-%m-%d %H:%M %Z}".rstrip() + ", " if run.finished else ""
@@ -447,10 +453,20 @@ def markdown_summary(results: Results) -> str:
         lines += [*calibration_lines(results.calibration), ""]
     if results.behaviour_change:
         lines += [*behaviour_change_lines(results.behaviour_change), ""]
+    if results.controls:
+        lines += [*controls_lines(results), ""]
+    if hygiene := hygiene_lines(results):
+        lines += [*hygiene, ""]
     if len(results.seeds) > 1:
         lines += [*seeds_lines(results), ""]
     if not any(
-        (results.self_training, results.cross_prediction, results.calibration, results.behaviour_change)
+        (
+            results.self_training,
+            results.cross_prediction,
+            results.calibration,
+            results.behaviour_change,
+            results.controls,
+        )
     ):
         lines += ["No experiment results in this file.", ""]
     if run.notes:
