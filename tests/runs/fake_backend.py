@@ -13,6 +13,7 @@ answer at the earliest character prefix where the rule holds, and counts its cal
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,13 @@ def _digest(*parts: str) -> bytes:
 
 
 def _user(messages: Messages) -> str:
-    return next(m["content"] for m in messages if m["role"] == "user")
+    """The last user turn: the one being answered (earlier turns are in-context shots)."""
+    return [m["content"] for m in messages if m["role"] == "user"][-1]
+
+
+def _shots(messages: Messages) -> list[str]:
+    """The assistant turns of in-context shots, in order."""
+    return [m["content"] for m in messages if m["role"] == "assistant"]
 
 
 class FakeBackend:
@@ -65,18 +72,23 @@ class FakeBackend:
         count = 2 if h[0] % 6 == 1 else 5  # two words: third_word is undefined
         return " ".join(WORDS[b % len(WORDS)] for b in h[2 : 2 + count])
 
-    def meta_answer(self, text: str) -> str:
-        """Answer a hypothetical about its own object-level answer to the quoted prompt; sometimes wrongly."""
+    def meta_answer(self, text: str, shots: Sequence[str] = ()) -> str:
+        """Answer a hypothetical about its own object-level answer to the quoted prompt; sometimes wrongly.
+        With an answer shown after the quoted prompt (a third dashed line), it reads the property off that
+        answer instead; with in-context `shots`, half the time it copies the most common shot (ties: the
+        earliest) instead."""
         parts = text.split(SEPARATOR)
-        if len(parts) != 3:
+        if len(parts) not in (3, 4):
             return "I don't know"
-        quoted, question = parts[1], parts[2]
+        quoted, question = parts[1], parts[-1]
         prop = next((p for q, p in self._questions.items() if question.endswith(q)), None)
         if prop is None:
             return "I don't know"
         target = self._target_of(quoted)
-        value = P.get(prop).value(self.object_answer(quoted), target)
         h = _digest(self.salt, "meta", text)
+        if shots and h[3] % 2 == 0:
+            return Counter(shots).most_common(1)[0][0]
+        value = P.get(prop).value(parts[2] if len(parts) == 4 else self.object_answer(quoted), target)
         if value is None or h[0] % 10 == 0:
             return "I don't know"  # non-compliant for every answer format
         if h[1] % 4 == 0:  # a wrong but well-formed answer
@@ -96,7 +108,7 @@ class FakeBackend:
         for i, msgs in enumerate(prompts):
             text = _user(msgs)
             self.prompts.append(text)
-            full = self.meta_answer(text) if SEPARATOR in text else self.object_answer(text)
+            full = self.meta_answer(text, _shots(msgs)) if SEPARATOR in text else self.object_answer(text)
             stop = stop_when[i] if stop_when else None
             answer, reason = full, "stop"
             if stop is not None:

@@ -11,6 +11,7 @@ from inward.experiments import (
 from inward.experiments.base import REGISTRY, Experiment
 from inward.experiments.controls import cross_scaling, input_only, sibling, snapshot  # noqa: F401
 from inward.experiments.controls import paraphrase  # noqa: F401
+from inward.experiments.controls import in_context, response_in_context  # noqa: F401
 
 BUILT_IN = ("self_training", "cross_prediction", "calibration", "behaviour_change")  # the paper's order
 
