@@ -25,7 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,6 +72,7 @@ class PlannedStep:
     kind: StepKind
     model: str  # the base model whose compute it costs
     rows: int
+    experiment: str = ""  # the first experiment that declared it (a shared step counts there)
 
 
 class Steps:
@@ -88,6 +89,7 @@ class Steps:
         self.planned: list[PlannedStep] = []
         self._planned_keys: set[str] = set()
         self.on_step: Callable[[], None] = lambda: None
+        self.current = ""  # the experiment whose steps are being declared (planning)
 
     def run(
         self,
@@ -117,7 +119,7 @@ class Steps:
     def plan(self, key: str, step: PlannedStep) -> None:
         if key not in self._planned_keys:
             self._planned_keys.add(key)
-            self.planned.append(step)
+            self.planned.append(replace(step, experiment=self.current))
 
 
 class Context:

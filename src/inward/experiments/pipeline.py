@@ -161,6 +161,7 @@ class Pipeline:
             ctx = self.context(seed)
             for exp in self.experiments:
                 if exp.training_dependent or seed == self._seeds()[0]:
+                    self.steps.current = exp.name
                     exp.steps(ctx)
         return list(self.steps.planned)
 

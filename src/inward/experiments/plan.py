@@ -74,11 +74,14 @@ class Plan:
             out[(s.model, s.kind)] = out.get((s.model, s.kind), 0) + s.rows
         return out
 
-    def estimate_s(self, costs: dict[str, dict[str, float]]) -> float | None:
+    def estimate_s(self, costs: dict[str, dict[str, float]], experiment: str | None = None) -> float | None:
         """Seconds from scratch, from per-row costs by model: {"object": s/row, "meta": …, "train": …,
-        "distributions": …, "load": s per step that loads a model}. None if a model has no costs."""
+        "distributions": …, "load": s per step that loads a model}. None if a model has no costs.
+        `experiment`: only the steps that experiment adds (those it shares with an earlier one count there)."""
         total = 0.0
         for s in self.steps:
+            if experiment is not None and s.experiment != experiment:
+                continue
             if s.kind == "other" or not s.model:
                 continue
             c = costs.get(s.model)
@@ -203,6 +206,25 @@ def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> 
             mde, src = mde_for(key, shifted, min(shifted, shifted_prompts))
             comps.append(
                 Comparison(key, what, "pp", shifted, shifted_prompts, mde, M.paper_effect(key).value, src)
+            )
+    from inward.experiments.base import REGISTRY
+    from inward.experiments.controls import Control
+
+    for name in cfg.experiments:  # a control compares the target's self-prediction with each predictor
+        if issubclass(REGISTRY[name], Control):
+            key = f"{name}:"
+            mde, src = mde_for(key, rows, prompts)
+            comps.append(
+                Comparison(
+                    key,
+                    f"{cfg.controls.target.upper()} self vs {REGISTRY[name].title.lower()}",
+                    "pp",
+                    rows,
+                    prompts,
+                    mde,
+                    M.paper_effect("self_vs_cross").value,
+                    src,
+                )
             )
     if len(cfg.seeds) > 1:
         for c in comps:  # combine_seeds never shrinks the item error below one seed's: same MDE at best
@@ -377,6 +399,11 @@ def format_plan(plan: Plan, costs: dict[str, dict[str, float]] | None) -> list[s
         total = plan.estimate_s(costs)
         if total is not None:
             lines.append("")
+            lines.append("estimated time by experiment (a step shared with an earlier experiment counts there):")
+            for name in dict.fromkeys(s.experiment for s in plan.steps):
+                part = plan.estimate_s(costs, name)
+                if part is not None:
+                    lines.append(f"  {name:28s} ≈ {part / 60:5.1f} min")
             lines.append(
                 f"estimated wall time on this machine: {total / 60:.0f} min from scratch (per-row costs measured "
                 "here, cached; a busy machine or a resumed run changes it)"
