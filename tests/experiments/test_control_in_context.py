@@ -15,7 +15,7 @@ from inward import tasks as T
 from inward.experiments.controls.in_context import pick_shots, shot_template
 from inward.prompts import DEFAULT, InContextTemplate, with_responses, with_shots
 from inward.properties.compliance import check_hypothetical, check_object, normalize_answer
-from inward.report.results import find_row
+from inward.report.results import Results, find_row
 from inward.runs.meta_level import META_CONFIG
 
 PROPS = CONFIG["properties"]
@@ -252,6 +252,12 @@ def test_response_in_context_matches_the_hand_computation_and_makes_no_claim(ran
         missed = sec.details["self_errors_extraction_missed"][pred.name]
         assert missed["self_errors"] == len(errors)
         assert missed["also_missed_by_extraction"] == sum(not hits[k] for k in errors)
+    # both sections survive the results file
+    again = Results.model_validate_json(res.model_dump_json())
+    assert (
+        again.controls["response_in_context"] == sec
+        and again.controls["in_context"] == res.controls["in_context"]
+    )
     # the fake reads the property off the shown answer, so extraction beats recall by a wide margin
     base = find_row(sec.predictors[0].rows).acc
     assert base > find_row(res.controls["in_context"].predictors[0].rows).acc
