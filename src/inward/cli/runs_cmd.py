@@ -299,7 +299,14 @@ def score_cmd(
 
 @cli.command("demo")
 @click.option("--quick", is_flag=True, help="A first look in under 5 minutes.")
-@click.option("--profile", type=click.Choice(["cpu", "paper"]), default="cpu", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(["cpu", "controls", "paper"]),
+    default="cpu",
+    show_default=True,
+    help="cpu: the four experiments and the cheap controls; controls: also every training-heavy control "
+    "(reuses what `inward demo` computed); paper: the paper's sizes, for a GPU.",
+)
 @click.option(
     "--seeds", "seeds_opt", default=None, help="Training seeds, e.g. 0,1,2 (default: the profile's)."
 )
@@ -308,7 +315,7 @@ def score_cmd(
 )
 @click.pass_obj
 def demo_cmd(state: AppState, quick: bool, profile: str, seeds_opt: str | None, plan_only: bool) -> None:
-    """Run all four experiments offline on the bundled models and write the report."""
+    """Run the paper's four experiments and the controls offline on the bundled models; write the report."""
     from inward.cli.experiments_cmd import parse_seeds
     from inward.experiments.demo import run_demo
 

@@ -19,9 +19,14 @@ import yaml
 from inward.experiments.config import ExperimentConfig
 
 # Sizes per profile. "cpu" is sized by `inward plan` for a 2-core CPU: self vs cross in each direction must be able
-# to detect the paper's +17 pp (it measured 8.3-8.5 pp detectable at 77 prompts), within about 30 minutes (34 min
-# 18 s measured with 40 shift rows; 24 now). "quick" is a smoke run (4 min 21 s measured idle; every comparison
-# is underpowered there, and the evidence table says so).
+# to detect the paper's +17 pp under the plan's own assumptions (77 prompts: 16.3 pp; measured runs detect about
+# 8.5), within about 30 minutes; it runs the cheap controls too (input-only predictors, one in-context k). "controls"
+# adds every training-heavy control under the same run name, so after `inward demo` it costs only those. "quick"
+# is a smoke run (4 min 21 s measured idle; every comparison is underpowered there, and the evidence table says so).
+FOUR = ["self_training", "cross_prediction", "calibration", "behaviour_change"]
+CHEAP_CONTROLS = ["input_only", "in_context"]
+HEAVY_CONTROLS = ["sibling", "snapshot", "response_in_context", "paraphrase", "cross_scaling"]
+
 PROFILES: dict[str, dict[str, Any]] = {
     "quick": {
         "name": "demo-quick",
@@ -45,6 +50,9 @@ PROFILES: dict[str, dict[str, Any]] = {
     },
     "cpu": {
         "name": "demo",
+        # The four experiments and the cheap controls (no training of their own); the training-heavy ones are
+        # in the `controls` profile, which reuses all of this.
+        "experiments": [*FOUR, *CHEAP_CONTROLS],
         # The paper's held-out evaluation also scores "is even" on the val split of `numbers` (SPEC §19.1).
         "eval_tasks": [
             "animals_long",
@@ -69,15 +77,23 @@ PROFILES: dict[str, dict[str, Any]] = {
             "train_items_per_task": 10,
             "per_combo": 4,
             "eval_items_per_task": 11,
-            "calibration_items": 8,
-            "shift_rows": 24,
+            "calibration_items": 6,
+            "shift_rows": 16,
         },
+        "controls": {"in_context_k": [4]},
         # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.
         "collateral_tasks": ["arc_challenge_non_cot"],
         "calibration": [
             {"task": "animals_long", "property": "second_character"},
             {"task": "survival_instinct", "property": "ethical_stance"},
         ],
+    },
+    # The cpu demo plus every control, under the cpu demo's name: after `inward demo` it adds only the controls'
+    # own steps (trained models and stored answers are reused) and its results replace the demo's.
+    "controls": {
+        "name": "demo",
+        "experiments": [*FOUR, *CHEAP_CONTROLS, *HEAVY_CONTROLS],
+        "controls": {"in_context_k": [0, 4, 16]},
     },
     "paper": {
         "name": "demo-paper",
@@ -104,6 +120,8 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 def demo_config(profile: str, seeds: tuple[int, ...] | None = None) -> ExperimentConfig:
     data = dict(PROFILES[profile])
+    if profile == "controls":
+        data = {**{k: v for k, v in PROFILES["cpu"].items() if k != "experiments"}, **data}
     if seeds is not None:
         data["seeds"] = list(seeds)
     return ExperimentConfig.model_validate(data)

@@ -9,9 +9,15 @@ from inward.experiments import (
     self_training,  # noqa: F401
 )
 from inward.experiments.base import REGISTRY, Experiment
-from inward.experiments.controls import cross_scaling, input_only, sibling, snapshot  # noqa: F401
+
+# The controls, in the order they run: the cheap ones first (no training of their own), then the others.
+from inward.experiments.controls import input_only  # noqa: F401, I001
+from inward.experiments.controls import in_context  # noqa: F401
+from inward.experiments.controls import sibling  # noqa: F401
+from inward.experiments.controls import snapshot  # noqa: F401
+from inward.experiments.controls import response_in_context  # noqa: F401
 from inward.experiments.controls import paraphrase  # noqa: F401
-from inward.experiments.controls import in_context, response_in_context  # noqa: F401
+from inward.experiments.controls import cross_scaling  # noqa: F401
 
 BUILT_IN = ("self_training", "cross_prediction", "calibration", "behaviour_change")  # the paper's order
 
