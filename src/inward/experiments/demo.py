@@ -1,6 +1,7 @@
-"""`inward demo`: the paper's four experiments, offline, on the bundled models, then the report.
+"""`inward demo`: the paper's four experiments and the controls, offline, on the bundled models, then the report.
 
-    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size, both cross directions
+    inward demo            # M1 = qwen2.5-0.5b, M2 = smollm2-135m at CPU size, both cross directions, cheap controls
+    inward demo --profile controls   # also every training-heavy control (sibling, paraphrases, ...)
     inward demo --quick    # a first look at tiny sizes, a smoke run (4 min 21 s measured on 2 idle cores)
     inward demo --plan     # the plan only: rows, detectable effects, estimated time; nothing runs
     inward demo --profile paper   # the paper's sizes (~1,000 pairs per combination); meant for a GPU
