@@ -38,7 +38,9 @@ def ctl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     mp.setattr(input_only.TextClassifier, "fit", recording_fit)
     try:
         ws = tmp_path_factory.mktemp("controls")
-        results, models, pipe = run(ws, {**CONFIG, "experiments": ["self_training", "cross_prediction", *CONTROLS]})
+        results, models, _ = run(
+            ws, {**CONFIG, "experiments": ["self_training", "cross_prediction", *CONTROLS]}
+        )
     finally:
         mp.undo()
     fits = {f["name"].rsplit("-", 1)[0]: f for f in models.fits}
@@ -129,7 +131,9 @@ def test_input_only_classifiers_never_see_a_held_out_row(ctl: dict[str, Any]) ->
     # the first classifier is fitted on exactly the cross-predictor's pairs
     rows, _ = read_dataset(ctl["data"] / "cross-m1.jsonl")
     items = {(n, it.id): it.text for n in CONFIG["train_tasks"] for it in T.get(n).items("train")}
-    assert sorted(ctl["fitted"][0]) == sorted(items[(r["inward"]["task"], r["inward"]["item_id"])] for r in rows)
+    assert sorted(ctl["fitted"][0]) == sorted(
+        items[(r["inward"]["task"], r["inward"]["item_id"])] for r in rows
+    )
     assert ctl["results"].controls["input_only"].details["val_rows_seen_by_fits"] == 0
 
 

@@ -149,15 +149,20 @@ class ObjectLevel(_Strict):
 class Controls(_Strict):
     """Settings of the control experiments (`inward.experiments.controls`; ../research/CONTROLS.md)."""
 
-    target: Role = Field("m1", description="Whose self-prediction the controls test (its self-trained model).")
+    target: Role = Field(
+        "m1", description="Whose self-prediction the controls test (its self-trained model)."
+    )
     in_context_k: tuple[int, ...] = Field(
-        (0, 4), description="Shots of the target's (hypothetical → property) pairs a third party sees in context."
+        (0, 4),
+        description="Shots of the target's (hypothetical → property) pairs a third party sees in context.",
     )
     in_context_predictors: tuple[Role, ...] = Field(
         ("m2",), description="Untrained models that predict the target with its pairs in context."
     )
     context_items: int = Field(
-        12, ge=1, description="Train-split items per held-out task whose behaviour feeds the in-context shots "
+        12,
+        ge=1,
+        description="Train-split items per held-out task whose behaviour feeds the in-context shots "
         "and the input-only predictors (never a val item).",
     )
     paraphrases: tuple[str, ...] = Field(

@@ -50,6 +50,18 @@ TRAINED_SCOPE = "trained-models"  # the step namespace trained models share acro
 StepKind = Literal["object", "meta", "train", "dataset", "distributions", "other"]
 
 
+def eval_rows(tasks: list[str], limit: int | None, properties: list[str] | None) -> tuple[int, int]:
+    """(scored rows, prompts) of an evaluation on the first `limit` val items of each task: a row per prompt
+    and property (`properties`: canonical names, None = all of a task's)."""
+    rows = prompts = 0
+    for name in tasks:
+        t = T.get(name)
+        k = len(t.items("val")[:limit]) if limit else len(t.items("val"))
+        prompts += k
+        rows += k * len([p for p in t.properties if properties is None or p in properties])
+    return rows, prompts
+
+
 def _template_digest(template: PromptTemplate, tasks: list[str]) -> str:
     """What a hypothetical template's wording is, for every (task, property) it can render (a step key)."""
     return digest({t: {p: template.hash(T.get(t), p) for p in T.get(t).properties} for t in tasks})
@@ -231,15 +243,8 @@ class Context:
         return f"{base} ({r.name}) + {adapter}"
 
     def _rows(self, tasks: list[str], limit: int | None, per_property: bool) -> int:
-        n = 0
-        for name in tasks:
-            t = T.get(name)
-            k = len(t.items("val")[:limit]) if limit else len(t.items("val"))
-            if per_property:
-                props = [p for p in t.properties if self.property_names is None or p in self.property_names]
-                k *= len(props)
-            n += k
-        return n
+        rows, prompts = eval_rows(tasks, limit, self.property_names)
+        return rows if per_property else prompts
 
     # -- training ------------------------------------------------------------------------------------------------
 
@@ -313,8 +318,11 @@ class Context:
             {**inputs, "name": name},
             fn,
             scope=TRAINED_SCOPE,
-            valid=lambda o: (self.workspace / "models" / str(o.get("name"))).exists() or "ref" not in o
-            or not str(o["ref"]).startswith("local/"),
+            valid=lambda o: (
+                (self.workspace / "models" / str(o.get("name"))).exists()
+                or "ref" not in o
+                or not str(o["ref"]).startswith("local/")
+            ),
         )
         self.trained[label] = out
         return str(out["ref"])
@@ -531,7 +539,11 @@ class Context:
             "t": tasks,
             "n": n,
             "tpl": self.template.name,
-            **({} if template is None else {"hyp_tpl": template.name, "hyp_hash": _template_digest(tpl, tasks)}),
+            **(
+                {}
+                if template is None
+                else {"hyp_tpl": template.name, "hyp_hash": _template_digest(tpl, tasks)}
+            ),
             "p": self.cfg.properties,
             "ids": self.identity_inputs(*models),
             **({"changed_from": changed_from} if changed_from else {}),
@@ -662,15 +674,24 @@ class Context:
             return {}
         wanted = {(name, it.id) for name in tasks for it in self.context_items(name)}
         df = load_object(
-            self.store, self.model_id(model), tasks=tasks, split="train", template=self.template,
+            self.store,
+            self.model_id(model),
+            tasks=tasks,
+            split="train",
+            template=self.template,
             config=self.object_config(model),
         )
         out: dict[tuple[str, str], dict[str, Any]] = {}
         for task, item_id, comp, props in zip(
-            df.get("task", []), df.get("item_id", []), df.get("compliance", []), df.get("properties", []),
+            df.get("task", []),
+            df.get("item_id", []),
+            df.get("compliance", []),
+            df.get("properties", []),
             strict=True,
         ):
-            if (task, item_id) in wanted and (comp is None or isinstance(comp, float)):  # None / NaN = compliant
+            if (task, item_id) in wanted and (
+                comp is None or isinstance(comp, float)
+            ):  # None / NaN = compliant
                 out[(task, item_id)] = dict(props)
         return out
 

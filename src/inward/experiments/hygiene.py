@@ -41,12 +41,14 @@ def check(data_dir: Path, eval_tasks: list[str], n_val: int) -> list[HygieneChec
             if task is None or item_id is None:
                 continue
             rows += 1
-            items = index.setdefault(task, {it.id: it for s in ("train", "val") for it in T.get(task).items(s)})  # type: ignore[arg-type]
-            it = items.get(item_id)
-            if it is not None and _norm(it.text) in held:
+            if task not in index:
+                t = T.get(task)
+                index[task] = {x.id: x for x in [*t.items("train"), *t.items("val")]}
+            found = index[task].get(item_id)
+            if found is not None and _norm(found.text) in held:
                 leaks += 1
                 if len(where) < 3:
-                    where.append(f"{path.name}: {held[_norm(it.text)]}")
+                    where.append(f"{path.name}: {held[_norm(found.text)]}")
             if meta.get("kind") in ("self", "cross"):
                 by_item[(task, item_id)].add(meta.get("property", ""))
         multi = [k for k, props in by_item.items() if len(props) > 1]

@@ -27,7 +27,7 @@ from typing import Any
 from inward import metrics as M
 from inward import tasks as T
 from inward.experiments.config import ExperimentConfig
-from inward.experiments.context import PLANNED_SHIFT_SHARE, PlannedStep
+from inward.experiments.context import PLANNED_SHIFT_SHARE, PlannedStep, eval_rows
 
 ASSUMPTIONS = {"p_a": 0.5, "p_b": 0.5, "pair_correlation": 0.2, "icc": 0.3}
 """Before a first run: accuracies 0.5 (the largest variance of a 0/1 row), correlation 0.2 between the two
@@ -91,18 +91,6 @@ class Plan:
         return total
 
 
-def _rows(cfg: ExperimentConfig, tasks: list[str], limit: int) -> tuple[int, int]:
-    """(scored rows, prompts) of an evaluation on the first `limit` val items of `tasks`."""
-    props = set(cfg.properties) if cfg.properties else None
-    rows = prompts = 0
-    for name in tasks:
-        t = T.get(name)
-        k = len(t.items("val")[:limit])
-        prompts += k
-        rows += k * len([p for p in t.properties if props is None or p in props])
-    return rows, prompts
-
-
 def _measured(workspace: Path, cfg: ExperimentConfig) -> dict[str, tuple[float, int, str]]:
     """Evidence rows of an earlier run of this experiment name: key → (se, n, run name)."""
     path = workspace / "runs" / cfg.name / "results.json"
@@ -128,7 +116,7 @@ def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> 
     pipe = Pipeline(cfg, workspace, progress=False, planning=True, models=models)
     steps = pipe.plan()
     eval_tasks = list(cfg.eval_tasks or T.HELD_OUT_TASKS)
-    rows, prompts = _rows(cfg, eval_tasks, cfg.sizes.eval_items_per_task)
+    rows, prompts = eval_rows(eval_tasks, cfg.sizes.eval_items_per_task, list(cfg.properties or []) or None)
     measured = _measured(Path(workspace), cfg)
 
     def mde_for(key: str, n_rows: int, n_prompts: int) -> tuple[float | None, str]:
@@ -399,7 +387,9 @@ def format_plan(plan: Plan, costs: dict[str, dict[str, float]] | None) -> list[s
         total = plan.estimate_s(costs)
         if total is not None:
             lines.append("")
-            lines.append("estimated time by experiment (a step shared with an earlier experiment counts there):")
+            lines.append(
+                "estimated time by experiment (a step shared with an earlier experiment counts there):"
+            )
             for name in dict.fromkeys(s.experiment for s in plan.steps):
                 part = plan.estimate_s(costs, name)
                 if part is not None:

@@ -9,17 +9,29 @@ from inward.experiments import (
     self_training,  # noqa: F401
 )
 from inward.experiments.base import REGISTRY, Experiment
+from inward.experiments.controls import (
+    cross_scaling,  # noqa: F401
+    in_context,  # noqa: F401
+    input_only,  # noqa: F401
+    paraphrase,  # noqa: F401
+    response_in_context,  # noqa: F401
+    sibling,  # noqa: F401
+    snapshot,  # noqa: F401
+)
 
-# The controls, in the order they run: the cheap ones first (no training of their own), then the others.
-from inward.experiments.controls import input_only  # noqa: F401, I001
-from inward.experiments.controls import in_context  # noqa: F401
-from inward.experiments.controls import sibling  # noqa: F401
-from inward.experiments.controls import snapshot  # noqa: F401
-from inward.experiments.controls import response_in_context  # noqa: F401
-from inward.experiments.controls import paraphrase  # noqa: F401
-from inward.experiments.controls import cross_scaling  # noqa: F401
-
-BUILT_IN = ("self_training", "cross_prediction", "calibration", "behaviour_change")  # the paper's order
+BUILT_IN = (
+    "self_training",
+    "cross_prediction",
+    "calibration",
+    "behaviour_change",  # the paper's four, in its order
+    "input_only",
+    "in_context",  # then the controls: the cheap ones first (no training of their own)
+    "sibling",
+    "snapshot",
+    "response_in_context",
+    "paraphrase",
+    "cross_scaling",
+)
 
 
 def get(name: str) -> type[Experiment]:
@@ -31,8 +43,8 @@ def get(name: str) -> type[Experiment]:
 
 
 def ordered(names: list[str] | tuple[str, ...]) -> list[Experiment]:
-    """Instances of the named experiments, each after the ones it names in `after`, else the built-in four in
-    the paper's order, then the others in registration order."""
+    """Instances of the named experiments, each after the ones it names in `after`, else the built-in ones in
+    `BUILT_IN` order (the paper's four, then the controls), then the others in registration order."""
     wanted = [get(n) for n in dict.fromkeys(names)]
     order = {
         name: (BUILT_IN.index(name) if name in BUILT_IN else len(BUILT_IN) + i)

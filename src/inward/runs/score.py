@@ -104,9 +104,7 @@ def scored_table(
     obj = _stored_object(
         store, obj_id, object_config_for(obj_id.label, object_config), tasks, split, template
     )
-    return _scored(
-        store, obj, obj_id, meta_id, tasks, properties, split, meta_template or template, rules
-    )
+    return _scored(store, obj, obj_id, meta_id, tasks, properties, split, meta_template or template, rules)
 
 
 def _stored_object(

@@ -234,7 +234,9 @@ def _build_pairs(
                 taken: set[str] = set()
                 if dedup:  # fillers avoid items another property uses or will use, while others remain
                     taken = {
-                        i for key, v in like.items() if key.startswith(f"{t.name}/") and key != f"{t.name}/{p.name}"
+                        i
+                        for key, v in like.items()
+                        if key.startswith(f"{t.name}/") and key != f"{t.name}/{p.name}"
                         for i in v
                     } | {i for task, i in seen if task == t.name}
                 pool.sort(key=lambda it: order.get(it.id, len(order) + int(it.id in taken)))

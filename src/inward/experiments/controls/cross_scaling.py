@@ -27,7 +27,7 @@ class CrossScalingControl(Control):
             for share in ctx.cfg.controls.scaling:
                 pc = ctx.cross_trained(role, predictor, share=share)
                 ctx.evaluate(tt, pc)
-                out.append((predictor, share, pc))
+                out.append((str(predictor), share, pc))
         return role, tt, out
 
     def analyse(self, ctx: Context, done: tuple[str, str, list[tuple[str, float, str]]]) -> ControlSection:
@@ -41,7 +41,10 @@ class CrossScalingControl(Control):
             label = f"{predictor}-cross-{role}" + ("" if share >= 1 else f"-{round(share * 100)}pct")
             stats = train_stats(ctx.trained.get(label))
             p = scored_predictor(
-                ctx, tt, self_sc, r.scored(tt, pc),
+                ctx,
+                tt,
+                self_sc,
+                r.scored(tt, pc),
                 name=f"{predictor} on {share:.0%} of the pairs",
                 predictor=f"{ctx.label(pc)} ({share:.0%} of the pairs)",
                 model=pc,

@@ -171,12 +171,17 @@ class InputOnlyControl(Control):
         mode_pred = {k: mode.get((k[0], k[2])) for k in keys}
         preds.append(
             scored_predictor(
-                ctx, tt, self_sc, predicted(self_sc, mode_pred),
+                ctx,
+                tt,
+                self_sc,
+                predicted(self_sc, mode_pred),
                 name="train-split mode",
                 predictor="the train-split mode (no LM)",
                 model=None,
-                details={"modes": {f"{t}/{p}": v for (t, p), v in sorted(mode.items())},
-                         "fitted_on_items": len(behaviour)},
+                details={
+                    "modes": {f"{t}/{p}": v for (t, p), v in sorted(mode.items())},
+                    "fitted_on_items": len(behaviour),
+                },
             )
         )
         cross_path = ctx.cross_data(role)
@@ -185,12 +190,17 @@ class InputOnlyControl(Control):
         got, fell = classify(clf, keys, mode)
         preds.append(
             scored_predictor(
-                ctx, tt, self_sc, predicted(self_sc, got),
+                ctx,
+                tt,
+                self_sc,
+                predicted(self_sc, got),
                 name="classifier on the cross pairs",
                 predictor="a text classifier fitted on the cross-predictor's pairs (no LM)",
                 model=None,
                 details={"fitted_on": clf.fitted_on, "fell_back_to_mode": fell, "data": cross_path.name},
-                note=None if not fell else f"No cross pairs of {', '.join(fell)}: the train-split mode stands in.",
+                note=None
+                if not fell
+                else f"No cross pairs of {', '.join(fell)}: the train-split mode stands in.",
             )
         )
         texts2, labels2 = pairs_from_behaviour(behaviour, wanted)
@@ -198,7 +208,10 @@ class InputOnlyControl(Control):
         got2, fell2 = classify(clf2, keys, mode)
         preds.append(
             scored_predictor(
-                ctx, tt, self_sc, predicted(self_sc, got2),
+                ctx,
+                tt,
+                self_sc,
+                predicted(self_sc, got2),
                 name="classifier on the same tasks",
                 predictor="a text classifier fitted on the held-out tasks' train split (no LM)",
                 model=None,

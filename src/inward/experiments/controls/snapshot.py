@@ -17,7 +17,9 @@ from inward.training.datasets import read_dataset
 def _pairs(path: object) -> dict[tuple[str, str, str], str]:
     rows, _ = read_dataset(path)  # type: ignore[arg-type]
     return {
-        (r["inward"]["task"], r["inward"]["item_id"], r["inward"]["property"]): str(r["messages"][-1]["content"])
+        (r["inward"]["task"], r["inward"]["item_id"], r["inward"]["property"]): str(
+            r["messages"][-1]["content"]
+        )
         for r in rows
     }
 
@@ -42,7 +44,7 @@ class SnapshotControl(Control):
             for snap in ("trained", "untrained"):
                 pc = ctx.cross_trained(role, predictor, snapshot=snap)  # type: ignore[arg-type]
                 ctx.evaluate(tt, pc)
-                out.append((snap, predictor, pc))
+                out.append((snap, str(predictor), pc))
         return role, tt, out
 
     def analyse(self, ctx: Context, done: tuple[str, str, list[tuple[str, str, str]]]) -> ControlSection:
@@ -59,7 +61,10 @@ class SnapshotControl(Control):
         for snap, predictor, pc in preds:
             out.append(
                 scored_predictor(
-                    ctx, tt, self_sc, r.scored(tt, pc),
+                    ctx,
+                    tt,
+                    self_sc,
+                    r.scored(tt, pc),
                     name=f"{predictor} on the {snap} snapshot",
                     predictor=f"{ctx.label(pc)} (trained on the {snap} target's behaviour)",
                     model=pc,
@@ -76,7 +81,9 @@ class SnapshotControl(Control):
                 "held_out_changed_by_self_training": {
                     "n_compared": int(avg["n_compared"]),
                     "n_changed": int(avg["n_changed"]),
-                    "changed_fraction": None if avg["changed_fraction"] is None else float(avg["changed_fraction"]),
+                    "changed_fraction": None
+                    if avg["changed_fraction"] is None
+                    else float(avg["changed_fraction"]),
                 },
                 "cross_pairs_differing_between_snapshots": {"n": len(shared), "differ": differ},
             },
