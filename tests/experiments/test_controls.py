@@ -235,3 +235,25 @@ def test_the_leak_check_catches_a_held_out_prompt_in_a_training_file(tmp_path: P
     assert not shared.ok and "dirty.jsonl: 1 items" in shared.detail
     # a val item beyond those any number reads is not a held-out prompt of this run
     assert hygiene.check(tmp_path, ["survival_instinct"], 5)[0].ok
+
+
+def test_a_run_that_extends_another_trains_only_what_is_new(tmp_path: Path) -> None:
+    """The controls profile after the demo: same run name, more experiments; the demo's models are reused
+    (while their files are there), so only the sibling is trained."""
+    first, m1, _ = run(tmp_path, {**CONFIG, "experiments": ["self_training", "cross_prediction"]})
+    for f in m1.fits:  # the scripted trainer writes no files; a local trainer would have
+        (tmp_path / "models" / f["name"]).mkdir(parents=True, exist_ok=True)
+    second, m2, _ = run(tmp_path, {**CONFIG, "experiments": ["self_training", "cross_prediction", "sibling"]})
+    assert sorted(f["name"].rsplit("-", 1)[0] for f in m2.fits) == [
+        "mods-m1-sibling",
+        "mods-m1-sibling-seed1000",
+    ]
+    assert second.cross_prediction == first.cross_prediction
+    # a model whose files are gone is trained again
+    import shutil
+
+    for f in m2.fits:
+        (tmp_path / "models" / f["name"]).mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(tmp_path / "models" / next(f["name"] for f in m1.fits if "m1-self" in f["name"]))
+    _, m3, _ = run(tmp_path, {**CONFIG, "experiments": ["self_training", "cross_prediction", "sibling"]})
+    assert [f["name"].rsplit("-", 1)[0] for f in m3.fits] == ["mods-m1-self"]
