@@ -92,10 +92,18 @@ def test_build_self_writes_capped_pairs_manifest_and_val(store: Store, tmp_path:
     counts = Counter(f"{r['inward']['task']}/{r['inward']['property']}" for r in both)
     for name in TRAIN_TASKS:
         task = T.get(name)
+        used: set[str] = set()  # items an earlier property of the task took: each item serves one property
         for prop in task.properties:
-            eligible = _eligible(fake, task, prop)
+            eligible = set(_eligible(fake, task, prop)) - used
             want = min(PER_COMBO, len(eligible))
             assert counts[f"{name}/{prop}"] == want, (name, prop)
+            mine = {
+                r["inward"]["item_id"]
+                for r in both
+                if r["inward"]["task"] == name and r["inward"]["property"] == prop
+            }
+            assert mine <= eligible
+            used |= mine
             n_val = sum(1 for r in val if r["inward"]["task"] == name and r["inward"]["property"] == prop)
             assert n_val == round(want * 0.2)
     assert max(counts.values()) == PER_COMBO  # the cap binds somewhere
