@@ -567,7 +567,9 @@ class Context:
                 model=meta_model,
                 # after a shift only the changed rows are asked (the plan assumes the share it states)
                 rows=round(
-                    self._rows(tasks, n, per_property=True) * (PLANNED_SHIFT_SHARE if changed_from else 1)
+                    self._rows(tasks, n, per_property=True)
+                    * (PLANNED_SHIFT_SHARE if changed_from else 1)
+                    * getattr(tpl, "cost_factor", 1.0)  # shots in context: longer prompts
                 ),
             )
             return

@@ -81,7 +81,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "calibration_items": 6,
             "shift_rows": 16,
         },
-        "controls": {"in_context_k": [4]},
+        "controls": {"in_context_k": [2], "context_items": 8},
         # One task per answer kind (letters A-D, A/B, free text) for the shift's collateral check.
         "collateral_tasks": ["arc_challenge_non_cot"],
         "calibration": [
