@@ -94,7 +94,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     "controls": {
         "name": "demo",
         "experiments": [*FOUR, *CHEAP_CONTROLS, *HEAVY_CONTROLS],
-        "controls": {"in_context_k": [0, 4, 16]},
+        "controls": {"in_context_k": [0, 2, 4], "context_items": 8},
     },
     "paper": {
         "name": "demo-paper",
