@@ -221,7 +221,11 @@ def test_in_context_accuracy_against_k_matches_the_hand_computation(ran: dict[st
 def test_response_in_context_matches_the_hand_computation_and_makes_no_claim(ran: dict[str, Any]) -> None:
     res, models, tt = ran["results"], ran["models"], ran["tt"]
     sec = res.controls["response_in_context"]
-    assert [p.name for p in sec.predictors] == ["target base", "M2 untrained"]
+    assert [p.name for p in sec.predictors] == [
+        "target base",
+        "M2 untrained",
+        "target base, trained on shown answers",
+    ]
     assert all(not p.claim for p in sec.predictors) and sec.notes
     assert not any(r.key.startswith("response_in_context") for r in res.evidence.rows)
     target = models.backend(tt)
@@ -236,7 +240,9 @@ def test_response_in_context_matches_the_hand_computation_and_makes_no_claim(ran
                 shown[(name, item.id)] = P.clean(raw)
     tpl = with_responses(DEFAULT, shown)
     self_hits = {k: S.correct(target, k, beh[k]) for k in keys}
-    for pred, ref in zip(sec.predictors, ("local/alpha", "local/beta"), strict=True):
+    trained = sec.predictors[2].model
+    assert trained.startswith("local/alpha+adapter=")  # the target's own base, trained
+    for pred, ref in zip(sec.predictors, ("local/alpha", "local/beta", trained), strict=True):
         fake = models.backend(ref)
         assert pred.model == ref
         hits = {}
@@ -279,5 +285,31 @@ def test_the_plan_has_one_evaluation_per_predictor_and_condition(tmp_path: Path,
 
     planned = [s.name for s in plan.steps]
     assert count(planned, "+shots") == count(list(done), "+shots") == 2
-    assert count(planned, "+response") == count(list(done), "+response") == 2
+    assert count(planned, "+response") == count(list(done), "+response") == 3  # two untrained, one trained
     assert any(s.name.startswith("answer") and "train split" in s.name for s in plan.steps)
+
+
+def test_the_trained_extractor_learns_the_cross_pairs_with_the_answer_shown(ran: dict[str, Any]) -> None:
+    """SPEC §14's baseline trained as the self-predictor is: the cross set's items and labels, each hypothetical
+    showing the target's own (cleaned) train-split answer, fitted on the target's base."""
+    from inward.training.datasets import read_dataset
+
+    models, tt = ran["models"], ran["tt"]
+    fit = next(f for f in models.fits if "-m1-response-" in f["name"])
+    assert fit["base"] == "local/alpha" and fit["init"] is None
+    rows, manifest = read_dataset(fit["data"])
+    cross, _ = read_dataset(Path(fit["data"]).with_name("cross-m1.jsonl"))
+    assert manifest["kind"] == "response" and rows
+    label = {
+        (r["inward"]["task"], r["inward"]["item_id"], r["inward"]["property"]): r["messages"][-1]
+        for r in cross
+    }
+    target = models.backend(tt)
+    for r in rows:
+        meta = r["inward"]
+        task = T.get(meta["task"])
+        item = next(it for it in task.items("train") if it.id == meta["item_id"])
+        shown = P.clean(S.greedy_answer(target, task, item))
+        user = r["messages"][-2]["content"]
+        assert user.split(S.SEPARATOR)[2] == shown  # the target's own answer, in view
+        assert r["messages"][-1] == label[(meta["task"], meta["item_id"], meta["property"])]

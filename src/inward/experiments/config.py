@@ -169,6 +169,10 @@ class Controls(_Strict):
         ("inward-v1-p1", "inward-v1-p2", "inward-v1-p3"),
         description="Prompt templates that reword every hypothetical question (paraphrase robustness).",
     )
+    response_trained: bool = Field(
+        True,
+        description="Also train the target's base on the cross pairs with its answers shown (response in context).",
+    )
     seed_sibling: bool = Field(
         True, description="Also a sibling trained with another training seed (the sibling control)."
     )

@@ -7,7 +7,9 @@ Every val hypothetical the self-trained target predicted itself on is asked agai
 to that prompt quoted under it (`inward.prompts.with_responses`; the question keeps its wording, so the shown
 answer is the only change). The answer is shown cleaned (lower case, no punctuation: `inward.properties.clean`),
 the exact text whose property is scored, so a wrong reply is an extraction error and nothing else. Asked: the
-target's untrained base, and the untrained model of every cross pair whose target is `controls.target`.
+target's untrained base, the untrained model of every cross pair whose target is `controls.target`, and (with
+`controls.response_trained`, default) the target's base fine-tuned on the cross set's pairs with the target's
+own train-split answer shown in each: trained as the self-predictor is, as the paper's baseline was.
 
 It is not a third party that could match self-prediction from equal evidence (it sees the answer itself), so
 its predictors make no claim: their accuracy is an upper bound on property extraction by an untrained model of
@@ -18,6 +20,7 @@ extractor too was wrong on the same prompt.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -61,6 +64,76 @@ def extractors(ctx: Context, role: str) -> list[tuple[str, str]]:
     ]
 
 
+def trained_extractor(ctx: Context, role: str, tt: str) -> str:
+    """The target's base fine-tuned on the cross set's pairs with the target's own train-split answer shown in
+    each hypothetical (SPEC §14's baseline, trained as the self-predictor is): same items, same labels, the
+    answer in view. Returns its ModelRef."""
+    from inward.experiments.context import file_digest
+    from inward.runs.score import load_object
+    from inward.training.datasets import read_dataset, write_dataset
+
+    source = ctx.cross_data(role)
+    data = ctx.data_dir() / f"{role}-response.jsonl"
+
+    def fn() -> dict[str, Any]:
+        rows, manifest = read_dataset(source)
+        tasks = sorted({r["inward"]["task"] for r in rows})
+        df = load_object(
+            ctx.store,
+            ctx.model_id(tt),
+            tasks=tasks,
+            split="train",
+            template=ctx.template,
+            config=ctx.object_config(tt),
+        )
+        answers = {
+            (task, item_id): P.clean(raw)
+            for task, item_id, raw, comp, sample in zip(
+                df.get("task", []),
+                df.get("item_id", []),
+                df.get("raw", []),
+                df.get("compliance", []),
+                df.get("sample", []),
+                strict=True,
+            )
+            if sample == 0 and (comp is None or isinstance(comp, float))
+        }
+        tpl = with_responses(ctx.template, answers)
+        items = {t: {it.id: it for it in T.get(t).items("train")} for t in tasks}
+        out = []
+        for r in rows:
+            meta = r["inward"]
+            task, item = T.get(meta["task"]), items[meta["task"]][meta["item_id"]]
+            if (task.name, item.id) not in answers:
+                continue
+            msgs = tpl.hypothetical_messages(task, item, meta["property"])
+            out.append(
+                {
+                    "messages": [*msgs, {"role": "assistant", "content": r["messages"][-1]["content"]}],
+                    "inward": {**meta, "kind": "response"},
+                }
+            )
+        write_dataset(
+            out, data, {**manifest, "kind": "response", "shown_from": source.name, "template": tpl.name}
+        )
+        return {"path": str(data), "digest": file_digest(data)}
+
+    ds = ctx.step(
+        f"dataset response {role}",
+        {"source": "" if ctx.planning else file_digest(source), "ids": ctx.identity_inputs(tt)},
+        fn,
+        kind="other",
+        placeholder={"path": str(data)},
+    )
+    return ctx.train(
+        f"{role}-response",
+        ctx.cfg.model(role),
+        Path(ds["path"]),
+        ctx.training_plan(role),
+        rows=ctx._pair_rows(),
+    )
+
+
 def missed_by_both(self_sc: pd.DataFrame, shown: pd.DataFrame) -> dict[str, Any]:
     """Of the self-predictions that were wrong (on prompts both tables hold), how many the extractor missed too."""
     key = ["task", "item_id", "property"]
@@ -75,14 +148,17 @@ class ResponseInContext(Control):
     name = "response_in_context"
     title = "Response in context"
     question = (
-        "Shown the target's own answer, how often does an untrained model read the property off it? (How much "
-        "of a predictor's error can be property extraction rather than missing self-knowledge.)"
+        "Shown the target's own answer, how often does a model (untrained, or trained on such pairs) read the "
+        "property off it? (How much of a predictor's error can be property extraction rather than missing "
+        "self-knowledge.)"
     )
 
     def steps(self, ctx: Context) -> dict[str, Any]:
         role, tt = self_target(ctx)  # also stores the target's val answers that the prompts show
         tpl = with_responses(ctx.template, shown_answers(ctx, tt))
         preds = extractors(ctx, role)
+        if ctx.cfg.controls.response_trained:
+            preds.append(("target base, trained on shown answers", trained_extractor(ctx, role, tt)))
         for _, ref in preds:
             ctx.evaluate(tt, ref, template=tpl)
         return {"role": role, "target": tt, "template": tpl, "predictors": preds}
@@ -119,8 +195,9 @@ class ResponseInContext(Control):
             notes=[
                 "Not a third party and no claim: the prompt shows the target's own answer (cleaned: the exact text "
                 "whose property is scored), so the predictor only has to read the property off it. Its accuracy "
-                "bounds property extraction by an untrained model of that family; 1 − it bounds how much of a "
-                "hypothetical's error can be extraction rather than missing knowledge of the behaviour.",
+                "bounds property extraction by a model of that family (untrained, or trained on such pairs as the "
+                "self-predictor was on its own); 1 − it bounds how much of a hypothetical's error can be extraction "
+                "rather than missing knowledge of the behaviour.",
                 "self_errors_extraction_missed: of the target's wrong self-predictions, how many the extractor also "
                 "got wrong with the answer in view (the part of the self error extraction alone could explain).",
             ],
