@@ -62,7 +62,7 @@ def eval_rows(tasks: list[str], limit: int | None, properties: list[str] | None)
     return rows, prompts
 
 
-def _template_digest(template: PromptTemplate, tasks: list[str]) -> str:
+def template_digest(template: PromptTemplate, tasks: list[str]) -> str:
     """What a hypothetical template's wording is, for every (task, property) it can render (a step key)."""
     return digest({t: {p: template.hash(T.get(t), p) for p in T.get(t).properties} for t in tasks})
 
@@ -542,7 +542,7 @@ class Context:
             **(
                 {}
                 if template is None
-                else {"hyp_tpl": template.name, "hyp_hash": _template_digest(tpl, tasks)}
+                else {"hyp_tpl": template.name, "hyp_hash": template_digest(tpl, tasks)}
             ),
             "p": self.cfg.properties,
             "ids": self.identity_inputs(*models),
@@ -635,7 +635,6 @@ class Context:
         """`model`'s behaviour on `context_items` of every held-out task: (task, item id) -> {property: value},
         compliant answers only (a stored, resumable step; the rows are read back from the store)."""
         from inward.runs import run_object
-        from inward.runs.score import load_object
 
         tasks = self.eval_tasks
 
@@ -675,27 +674,14 @@ class Context:
         if self.planning:
             return {}
         wanted = {(name, it.id) for name in tasks for it in self.context_items(name)}
-        df = load_object(
-            self.store,
-            self.model_id(model),
-            tasks=tasks,
-            split="train",
-            template=self.template,
-            config=self.object_config(model),
-        )
-        out: dict[tuple[str, str], dict[str, Any]] = {}
-        for task, item_id, comp, props in zip(
-            df.get("task", []),
-            df.get("item_id", []),
-            df.get("compliance", []),
-            df.get("properties", []),
-            strict=True,
-        ):
-            if (task, item_id) in wanted and (
-                comp is None or isinstance(comp, float)
-            ):  # None / NaN = compliant
-                out[(task, item_id)] = dict(props)
-        return out
+        df = self.readings.compliant(model, tasks, split="train")
+        return {
+            (t, i): dict(props)
+            for t, i, props in zip(
+                df.get("task", []), df.get("item_id", []), df.get("properties", []), strict=True
+            )
+            if (t, i) in wanted
+        }
 
     # -- behaviour change --------------------------------------------------------------------------------------
 

@@ -131,38 +131,24 @@ def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> 
     comps: list[Comparison] = []
     names = {"m1": cfg.models.m1, "m2": cfg.models.m2, "m3": cfg.models.m3}
     exps = set(cfg.experiments)
+
+    def on_eval_rows(key: str, what: str, paper: str) -> None:
+        """A comparison on the held-out evaluation's rows (self-training, cross-prediction, controls)."""
+        mde, src = mde_for(key, rows, prompts)
+        comps.append(Comparison(key, what, "pp", rows, prompts, mde, M.paper_effect(paper).value, src))
+
     if "self_training" in exps:
         roles = ["m1", *([t for t, _ in cfg.cross_pairs] if "cross_prediction" in exps else [])]
         for role in dict.fromkeys(roles):
-            key = f"self_training:{names[role]}"
-            mde, src = mde_for(key, rows, prompts)
-            comps.append(
-                Comparison(
-                    key,
-                    f"{role.upper()} self-trained vs untrained",
-                    "pp",
-                    rows,
-                    prompts,
-                    mde,
-                    M.paper_effect("self_training").value,
-                    src,
-                )
+            on_eval_rows(
+                f"self_training:{names[role]}", f"{role.upper()} self-trained vs untrained", "self_training"
             )
     if "cross_prediction" in exps:
         for target, predictor in cfg.cross_pairs:
-            key = f"self_vs_cross:{target}"
-            mde, src = mde_for(key, rows, prompts)
-            comps.append(
-                Comparison(
-                    key,
-                    f"{target.upper()} self vs {predictor.upper()} cross",
-                    "pp",
-                    rows,
-                    prompts,
-                    mde,
-                    M.paper_effect("self_vs_cross").value,
-                    src,
-                )
+            on_eval_rows(
+                f"self_vs_cross:{target}",
+                f"{target.upper()} self vs {predictor.upper()} cross",
+                "self_vs_cross",
             )
     if "calibration" in exps:
         for panel in cfg.calibration:
@@ -199,21 +185,9 @@ def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> 
     from inward.experiments.controls import Control
 
     for name in cfg.experiments:  # a control compares the target's self-prediction with each predictor
-        if issubclass(REGISTRY[name], Control):
-            key = f"{name}:"
-            mde, src = mde_for(key, rows, prompts)
-            comps.append(
-                Comparison(
-                    key,
-                    f"{cfg.controls.target.upper()} self vs {REGISTRY[name].title.lower()}",
-                    "pp",
-                    rows,
-                    prompts,
-                    mde,
-                    M.paper_effect("self_vs_cross").value,
-                    src,
-                )
-            )
+        if issubclass(REGISTRY[name], Control) and REGISTRY[name].makes_claims:
+            what = f"{cfg.controls.target.upper()} self vs {REGISTRY[name].title.lower()}"
+            on_eval_rows(f"{name}:", what, "self_vs_cross")
     if len(cfg.seeds) > 1:
         for c in comps:  # combine_seeds never shrinks the item error below one seed's: same MDE at best
             c.source += f"; per seed ({len(cfg.seeds)} seeds)"

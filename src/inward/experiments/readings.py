@@ -24,7 +24,7 @@ from inward.prompts import PromptTemplate
 from inward.report import build as B
 from inward.report.results import AccRow, TrainStats
 from inward.runs.configs import ObjectConfig
-from inward.runs.score import load_meta, load_object, scored_table
+from inward.runs.score import compliant_rows, load_meta, load_object, scored_table
 
 OBJECT_COLUMNS = ["task", "item_id", "properties", "compliance"]
 
@@ -84,6 +84,19 @@ class Readings:
         """As `objects`, with every stored column (raw answer, target)."""
         return load_object(
             self.store, self._id(model), tasks=list(tasks), template=self.template, config=self._config(model)
+        )
+
+    def compliant(self, model: str, tasks: Sequence[str], split: str = "val") -> pd.DataFrame:
+        """`model`'s compliant stored answers (sample 0) on `split` of `tasks`: raw answer and properties."""
+        return compliant_rows(
+            load_object(
+                self.store,
+                self._id(model),
+                tasks=list(tasks),
+                split=split,
+                template=self.template,
+                config=self._config(model),
+            )
         )
 
     def meta(self, model: str, tasks: Sequence[str] | None = None) -> pd.DataFrame:

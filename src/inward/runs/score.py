@@ -56,6 +56,13 @@ def load_object(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def compliant_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `load_object` table whose answer was compliant (no compliance rule fired: None / NaN)."""
+    if not len(df):
+        return df
+    return df[[c is None or isinstance(c, float) for c in df["compliance"]]]
+
+
 def load_meta(
     store: Any,
     model: ModelLike,

@@ -27,7 +27,7 @@ from inward.errors import UserError
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.runs.configs import ObjectConfig, object_config_for
 from inward.runs.object_level import run_object
-from inward.runs.score import load_object
+from inward.runs.score import compliant_rows, load_object
 
 Row = dict[str, Any]
 
@@ -84,18 +84,14 @@ def _behaviour(
     store: Any, model: ModelId, tasks: Sequence[str], template: PromptTemplate, config: ObjectConfig
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """(task, item_id) -> {property: value} for compliant object rows of `model` on the train split."""
-    df = load_object(store, model, tasks=tasks, split="train", template=template, config=config)
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for task, item_id, comp, props in zip(
-        df.get("task", []),
-        df.get("item_id", []),
-        df.get("compliance", []),
-        df.get("properties", []),
-        strict=True,
-    ):
-        if comp is None or (isinstance(comp, float)):  # None / NaN = compliant
-            out[(task, item_id)] = props
-    return out
+    df = compliant_rows(
+        load_object(store, model, tasks=tasks, split="train", template=template, config=config)
+    )
+    return dict(
+        zip(
+            zip(df.get("task", []), df.get("item_id", []), strict=True), df.get("properties", []), strict=True
+        )
+    )
 
 
 def train_items(task: T.Task, limit: int | None, draw: int = 0) -> list[T.Item]:

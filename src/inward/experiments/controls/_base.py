@@ -73,6 +73,7 @@ class Control(Experiment):
     """A control: `analyse` returns a `ControlSection`; its claims are self vs each claimed predictor."""
 
     question: ClassVar[str] = ""
+    makes_claims: ClassVar[bool] = True  # False: a reference (its predictors are not third parties)
     after: ClassVar[tuple[str, ...]] = ("self_training", "cross_prediction")
 
     def section(self, ctx: Context, target: str, **fields: Any) -> ControlSection:
@@ -85,19 +86,27 @@ class Control(Experiment):
             **fields,
         )
 
+    def claim_text(self, section: ControlSection, p: ControlPredictor) -> tuple[str, str]:
+        """(claim, comparison) of the claim self vs `p`, in words."""
+        who = section.target.split(" + ")[0]
+        named = "" if p.name in p.predictor else f" ({p.name})"
+        return (
+            f"{who} predicts itself better than {p.predictor}",
+            f"{section.title}: {section.target} predicting itself vs {p.predictor}{named}, same prompts",
+        )
+
     def claims(self, section: ControlSection) -> list[Claim]:
         out = []
-        who = section.target.split(" + ")[0]
         for p in section.predictors:
             if not p.claim:
                 continue
+            claim, comparison = self.claim_text(section, p)
             out.append(
                 Claim.from_test(
                     find_row(p.tests, AVERAGE),
                     key=f"{self.name}:{p.name}",
-                    claim=f"{who} predicts itself better than {p.predictor}",
-                    comparison=f"{section.title}: {section.target} predicting itself vs {p.predictor}"
-                    f"{' (' + p.name + ')' if p.name not in p.predictor else ''}, same prompts",
+                    claim=claim,
+                    comparison=comparison,
                     unit="pp",
                     paper="self_vs_cross",
                     note=p.note,
@@ -106,12 +115,15 @@ class Control(Experiment):
         return out
 
     def numbers(self, section: ControlSection) -> list[Number]:
-        out = [Number(f"{section.title}: {section.target} predicting itself", "acc", _acc(section.self_rows))]
+        out = [
+            Number(f"{section.title}: {section.target} predicting itself", "acc", average(section.self_rows))
+        ]
         for p in section.predictors:
-            out.append(Number(f"{section.title}: {p.predictor} ({p.name})", "acc", _acc(p.rows)))
+            out.append(Number(f"{section.title}: {p.predictor} ({p.name})", "acc", average(p.rows)))
         return out
 
 
-def _acc(rows: list[AccRow] | None) -> float | None:
+def average(rows: list[AccRow] | None) -> float | None:
+    """The accuracy of the average row (None when there is none)."""
     row = find_row(rows or [])
-    return None if row is None else row.acc
+    return None if row is None or row.acc is None else float(row.acc)

@@ -19,14 +19,14 @@ from typing import Any
 
 from inward import metrics as M
 from inward import tasks as T
-from inward.experiments.base import Claim, register
-from inward.experiments.context import Context, digest
-from inward.experiments.controls._base import Control, scored_predictor, self_target
+from inward.experiments.base import register
+from inward.experiments.context import Context, template_digest
+from inward.experiments.controls._base import Control, average, scored_predictor, self_target
 from inward.experiments.cross_prediction import capability, more_capable
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.prompts import get as get_template
 from inward.report import build as B
-from inward.report.results import AVERAGE, ControlSection, find_row
+from inward.report.results import AVERAGE, ControlPredictor, ControlSection, find_row
 
 DEFAULT_WORDING = "default"
 WEAKER = (
@@ -79,20 +79,20 @@ class Paraphrase(Control):
         # accuracy[predictor][wording]: the average accuracy of each predictor in each wording, and the
         # self-minus-cross difference per wording on the prompts both answered (the verdict's effect).
         accuracy: dict[str, dict[str, float | None]] = {
-            "self": {DEFAULT_WORDING: _avg(r.accuracy(self_default, tt))}
+            "self": {DEFAULT_WORDING: average(r.accuracy(self_default, tt))}
         }
         gap: dict[str, dict[str, float | None]] = {}
         weaker = {role: _weaker(ctx, role, done["role"]) for role, _ in crosses}
         for role, _ in crosses:  # the default wording: the numbers cross-prediction reports
             a, b = M.intersect(self_default, cross_default[role])
-            accuracy[cross_name(role)] = {DEFAULT_WORDING: _avg(r.accuracy(b, tt))}
+            accuracy[cross_name(role)] = {DEFAULT_WORDING: average(r.accuracy(b, tt))}
             gap[cross_name(role)] = {
                 DEFAULT_WORDING: _diff(B.paired_rows(M.paired_tests(a, b)) if len(a) else [])
             }
 
         for tpl in wordings:
             w = short_name(tpl)
-            about = {"wording": tpl.name, "template_digest": _wording_digest(tpl, ctx.eval_tasks)}
+            about = {"wording": tpl.name, "template_digest": template_digest(tpl, ctx.eval_tasks)}
             self_w = r.scored(tt, tt, template=tpl)
             own = scored_predictor(
                 ctx,
@@ -108,7 +108,7 @@ class Paraphrase(Control):
                 "predicting itself.",
             )
             predictors.append(own)
-            accuracy["self"][w] = _avg(r.accuracy(self_w, tt))
+            accuracy["self"][w] = average(r.accuracy(self_w, tt))
             for role, pc in crosses:
                 cp = scored_predictor(
                     ctx,
@@ -123,7 +123,7 @@ class Paraphrase(Control):
                     note=WEAKER if weaker[role] else None,
                 )
                 predictors.append(cp)
-                accuracy[cross_name(role)][w] = _avg(cp.rows)
+                accuracy[cross_name(role)][w] = average(cp.rows)
                 gap[cross_name(role)][w] = _diff(cp.tests)
 
         mismatched = [
@@ -158,38 +158,21 @@ class Paraphrase(Control):
             notes=notes,
         )
 
-    def claims(self, section: ControlSection) -> list[Claim]:
-        # As the base's, with the wording named: the self side is asked in that wording too.
+    def claim_text(self, section: ControlSection, p: ControlPredictor) -> tuple[str, str]:
+        # the self side is asked in that wording too
+        wording = p.details.get("wording")
         who = section.target.split(" + ")[0]
-        out = []
-        for p in section.predictors:
-            if not p.claim:
-                continue
-            wording = p.details.get("wording")
-            out.append(
-                Claim.from_test(
-                    find_row(p.tests, AVERAGE),
-                    key=f"{self.name}:{p.name}",
-                    claim=f"{who} predicts itself better than {p.predictor}, asked in the {wording} wording",
-                    comparison=f"{self.title}: {section.target} predicting itself vs {p.predictor} predicting "
-                    f"it, both asked in the {wording} wording, same prompts",
-                    unit="pp",
-                    paper="self_vs_cross",
-                    note=p.note,
-                )
-            )
-        return out
+        return (
+            f"{who} predicts itself better than {p.predictor}, asked in the {wording} wording",
+            f"{self.title}: {section.target} predicting itself vs {p.predictor} predicting it, both asked in the "
+            f"{wording} wording, same prompts",
+        )
 
 
 def _weaker(ctx: Context, predictor: str, target: str) -> bool:
     """Whether the predictor's base is the less capable model (cross-prediction's measure)."""
     pred, targ = (capability(ctx, ctx.cfg.model(role)) for role in (predictor, target))
     return more_capable(pred, targ) is False
-
-
-def _avg(rows: list[Any]) -> float | None:
-    row = find_row(rows, AVERAGE)
-    return None if row is None or row.acc is None else float(row.acc)
 
 
 def _diff(tests: list[Any]) -> float | None:
@@ -206,11 +189,6 @@ def _spread(by_wording: dict[str, float | None]) -> dict[str, float | int | None
         "range": max(values) - min(values) if values else None,
         "sd": statistics.stdev(values) if len(values) > 1 else None,
     }
-
-
-def _wording_digest(template: PromptTemplate, tasks: list[str]) -> str:
-    """The version of a wording's hypotheticals on these tasks: a digest of every (task, property) hash."""
-    return digest({t: {p: template.hash(T.get(t), p) for p in T.get(t).properties} for t in tasks})
 
 
 __all__ = ["Paraphrase", "cross_name", "short_name"]

@@ -39,20 +39,15 @@ def shown_answers(ctx: Context, model: str) -> dict[tuple[str, str], str]:
     if ctx.planning:
         return {}
     n = ctx.cfg.sizes.eval_items_per_task
-    df = ctx.readings.raw_objects(model, ctx.eval_tasks)
     wanted = {(T.get(t).name, it.id) for t in ctx.eval_tasks for it in T.get(t).items("val")[:n]}
-    out = {}
-    for task, item_id, raw, comp, sample in zip(
-        df.get("task", []),
-        df.get("item_id", []),
-        df.get("raw", []),
-        df.get("compliance", []),
-        df.get("sample", []),
-        strict=True,
-    ):
-        if sample == 0 and (task, item_id) in wanted and (comp is None or isinstance(comp, float)):
-            out[(task, item_id)] = P.clean(raw)  # None / NaN compliance = compliant
-    return out
+    return {k: v for k, v in _cleaned(ctx, model, ctx.eval_tasks, "val").items() if k in wanted}
+
+
+def _cleaned(ctx: Context, model: str, tasks: list[str], split: str) -> dict[tuple[str, str], str]:
+    """(task, item id) -> `model`'s cleaned compliant answer (the text whose properties are scored)."""
+    df = ctx.readings.compliant(model, tasks, split)
+    keys = zip(df.get("task", []), df.get("item_id", []), strict=True)
+    return {k: P.clean(raw) for k, raw in zip(keys, df.get("raw", []), strict=True)}
 
 
 def extractors(ctx: Context, role: str) -> list[tuple[str, str]]:
@@ -69,7 +64,6 @@ def trained_extractor(ctx: Context, role: str, tt: str) -> str:
     each hypothetical (SPEC §14's baseline, trained as the self-predictor is): same items, same labels, the
     answer in view. Returns its ModelRef."""
     from inward.experiments.context import file_digest
-    from inward.runs.score import load_object
     from inward.training.datasets import read_dataset, write_dataset
 
     source = ctx.cross_data(role)
@@ -78,26 +72,7 @@ def trained_extractor(ctx: Context, role: str, tt: str) -> str:
     def fn() -> dict[str, Any]:
         rows, manifest = read_dataset(source)
         tasks = sorted({r["inward"]["task"] for r in rows})
-        df = load_object(
-            ctx.store,
-            ctx.model_id(tt),
-            tasks=tasks,
-            split="train",
-            template=ctx.template,
-            config=ctx.object_config(tt),
-        )
-        answers = {
-            (task, item_id): P.clean(raw)
-            for task, item_id, raw, comp, sample in zip(
-                df.get("task", []),
-                df.get("item_id", []),
-                df.get("raw", []),
-                df.get("compliance", []),
-                df.get("sample", []),
-                strict=True,
-            )
-            if sample == 0 and (comp is None or isinstance(comp, float))
-        }
+        answers = _cleaned(ctx, tt, tasks, "train")
         tpl = with_responses(ctx.template, answers)
         items = {t: {it.id: it for it in T.get(t).items("train")} for t in tasks}
         out = []
@@ -147,6 +122,7 @@ def missed_by_both(self_sc: pd.DataFrame, shown: pd.DataFrame) -> dict[str, Any]
 class ResponseInContext(Control):
     name = "response_in_context"
     title = "Response in context"
+    makes_claims = False  # it sees the answer itself: a bound on extraction, not a third party
     question = (
         "Shown the target's own answer, how often does a model (untrained, or trained on such pairs) read the "
         "property off it? (How much of a predictor's error can be property extraction rather than missing "
