@@ -1,0 +1,1 @@
+"""Interoperability with other evaluation tools (inspect_ai)."""
