@@ -14,11 +14,19 @@ import sys
 import click
 
 # Importing the command modules registers their commands on `cli`.
-from inward.cli import catalog, experiments_cmd, models_cmd, runs_cmd, training_cmd
+from inward.cli import (
+    catalog,
+    experiments_cmd,
+    interop_cmd,
+    models_cmd,
+    runs_cmd,
+    store_cmd,
+    training_cmd,
+)
 from inward.cli._app import cli
 from inward.errors import UserError
 
-_COMMAND_MODULES = (catalog, experiments_cmd, models_cmd, runs_cmd, training_cmd)
+_COMMAND_MODULES = (catalog, experiments_cmd, interop_cmd, models_cmd, runs_cmd, store_cmd, training_cmd)
 
 
 def main(argv: list[str] | None = None) -> None:
