@@ -6,6 +6,7 @@ hf/<path-or-hub-id>                     any Hugging Face causal LM folder (hub i
 openai/gpt-4o-mini                      OpenAI (key from OPENAI_API_KEY)
 openai-compatible/<model>@<base_url>    vLLM, SGLang, llama.cpp server, Together, ... (key env var configurable)
 anthropic/claude-3-5-sonnet-20240620    Anthropic (key from ANTHROPIC_API_KEY)
+inspect/<provider>/<model>              any inspect_ai model API (inspect/mockllm/model, inspect/google/gemini-1.5-pro)
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Literal
 
 from inward.errors import UserError
 
-Provider = Literal["local", "hf", "openai", "openai-compatible", "anthropic"]
-PROVIDERS: tuple[Provider, ...] = ("local", "hf", "openai", "openai-compatible", "anthropic")
+Provider = Literal["local", "hf", "openai", "openai-compatible", "anthropic", "inspect"]
+PROVIDERS: tuple[Provider, ...] = ("local", "hf", "openai", "openai-compatible", "anthropic", "inspect")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,13 @@ class ModelRef:
             if not at or not rest or not base_url.startswith(("http://", "https://")):
                 raise UserError(
                     f"bad model ref {ref!r}: expected openai-compatible/MODEL@http://HOST:PORT/v1"
+                )
+        if provider == "inspect":
+            api, slash, model = rest.partition("/")
+            if not slash or not api or not model or adapter is not None:
+                raise UserError(
+                    f"bad model ref {ref!r}: expected inspect/PROVIDER/MODEL as inspect names it "
+                    "(e.g. inspect/mockllm/model), without +adapter="
                 )
         return cls(provider=provider, name=rest, adapter=adapter, base_url=base_url)  # type: ignore[arg-type]
 

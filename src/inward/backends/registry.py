@@ -90,6 +90,14 @@ def _anthropic(r: ModelRef, **options: Any) -> Backend:
     return AnthropicBackend(r, **_api_options(options))
 
 
+@backend("inspect")
+def _inspect(r: ModelRef, **options: Any) -> Backend:
+    options.pop("adapter_path", None)
+    from inward.interop.backend import InspectBackend  # raises MissingExtraError without inspect_ai
+
+    return InspectBackend(r, **_api_options(options))
+
+
 def identify(ref: str | ModelRef, *, adapter_path: Callable[[str], Path] | None = None) -> ModelId:
     """The identity of `ref` as its backend would report it, without loading any weights: the store keys
     behaviour by it. A local model must be installed (an uninstalled one has no stored behaviour)."""
