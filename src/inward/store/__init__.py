@@ -4,13 +4,19 @@
     with Store.open("my-workspace") as store:       # creates/migrates my-workspace/inward.db
         store.put_object_rows([ObjectRow(...)])     # idempotent on the natural key
         df = store.object_rows(task="animals")      # a pandas DataFrame, JSON columns decoded
+        store.summary(); store.model_summary("local/m1")          # what it holds (`inward store ls | show`)
+        store.remove(store.plan_removal("local/m1"))               # all or nothing (`inward store rm`)
+        export.export_table(store, "object", "rows.parquet")       # CSV / Parquet / datasets (`inward export`)
 
 See `_store.Store` for the methods and `_rows` for the row types.
 """
 
 from __future__ import annotations
 
+from inward.store import export
 from inward.store._codec import find_secret
+from inward.store._inventory import ModelEntry, ModelSummary, RunEntry, StoreSummary
+from inward.store._remove import Removal
 from inward.store._rows import (
     CallRow,
     DistributionRow,
@@ -33,12 +39,18 @@ __all__ = [
     "DistributionRow",
     "Level",
     "MetaRow",
+    "ModelEntry",
     "ModelRecord",
+    "ModelSummary",
     "ObjectRow",
+    "Removal",
+    "RunEntry",
     "RunRecord",
     "RunStatus",
     "StepStatus",
     "Store",
+    "StoreSummary",
+    "export",
     "find_secret",
     "provenance",
 ]

@@ -23,8 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inward.paths import workspace_dir
+from inward.store import _inventory, _remove
 from inward.store._codec import find_secret, now
 from inward.store._db import Database, Filter
+from inward.store._inventory import ModelSummary, StoreSummary
+from inward.store._remove import Removal
 from inward.store._rows import (
     CallRow,
     DistributionRow,
@@ -297,6 +300,37 @@ class Store(Database):
 
     def list_models(self) -> list[ModelRecord]:
         return [ModelRecord(**r) for r in self._select(TABLES["models"], {})]
+
+    # -- what the store holds, and removing from it (`inward store ls | show | rm`) ------------------------
+
+    def summary(self) -> StoreSummary:
+        """Models, trained models, runs, rows per table and sizes on disk (see `inward.store._inventory`)."""
+        _remove.recover(self)
+        return _inventory.summary(self)
+
+    def model_summary(self, model: str) -> ModelSummary:
+        """One model (identity key, unique key prefix, label or trained model name): rows, provenance, runs."""
+        return _inventory.model_summary(self, model)
+
+    def find_model(self, model: str) -> str:
+        """The identity key `model` names (a key, unique key prefix, label or trained model name)."""
+        return _inventory.find_model(self, model)
+
+    def plan_removal(self, target: str) -> Removal:
+        """What removing `target` (a run id or name, else a model) would delete; nothing is removed."""
+        return _remove.plan_removal(self, target)
+
+    def remove(self, plan: Removal) -> Mapping[str, int]:
+        """Carry out a removal plan all or nothing (see `inward.store._remove`); rows removed per table."""
+        return _remove.remove(self, plan)
+
+    def remove_model(self, model: str) -> Mapping[str, int]:
+        """Remove one model's behaviour rows (never another identity's); rows removed per table."""
+        return _remove.remove(self, _remove.plan_model_removal(self, model))
+
+    def remove_run(self, run: str) -> Mapping[str, int]:
+        """Remove a run, its folder and the trained models only it owns; rows removed per table."""
+        return _remove.remove(self, _remove.plan_run_removal(self, run))
 
 
 __all__ = ["DB_NAME", "LOOKUP_CHUNK", "Store"]
