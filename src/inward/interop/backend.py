@@ -136,7 +136,9 @@ class InspectBackend:
             top_logprobs=top_logprobs if top_logprobs > 0 else None,
         )
 
-    async def _one(self, messages: Messages, config: GenerateConfig, gate: asyncio.Semaphore) -> list[Generation]:
+    async def _one(
+        self, messages: Messages, config: GenerateConfig, gate: asyncio.Semaphore
+    ) -> list[Generation]:
         # n samples as n requests with seeds seed, seed+1, ... (not every provider takes num_choices)
         chat = to_chat_messages(messages)
         out = []
@@ -188,7 +190,9 @@ class InspectBackend:
 
         async def one(messages: Messages, gate: asyncio.Semaphore) -> Any:
             async with gate:
-                return await self.model.generate(to_chat_messages(messages), config=self._config(config, 0, k))
+                return await self.model.generate(
+                    to_chat_messages(messages), config=self._config(config, 0, k)
+                )
 
         outputs = self._run(lambda gate: [one(list(p), gate) for p in prompts])
         dists = []
@@ -249,7 +253,9 @@ def _offline_mock_output(input: list[Any], tools: Any, tool_choice: Any, config:
     text = MockLLM.default_output
     words = sum(len(m.text.split()) for m in input)
     out = ModelOutput.from_content(model="mockllm", content=text)
-    out.usage = ModelUsage(input_tokens=words, output_tokens=len(text.split()), total_tokens=words + len(text.split()))
+    out.usage = ModelUsage(
+        input_tokens=words, output_tokens=len(text.split()), total_tokens=words + len(text.split())
+    )
     return out
 
 

@@ -39,7 +39,9 @@ class InwardModelAPI(ModelAPI):
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
         if model_name.startswith("inspect/"):
-            raise UserError("inward/inspect/... would call inspect from inspect; use the inspect model directly")
+            raise UserError(
+                "inward/inspect/... would call inspect from inspect; use the inspect model directly"
+            )
         from inward.backends import make_backend
 
         self.backend = make_backend(model_name, **model_args)
@@ -58,7 +60,9 @@ class InwardModelAPI(ModelAPI):
     ) -> ModelOutput:
         if tools:
             raise UserError(f"inward/{self.model_name} does not call tools")
-        messages = [{"role": m.role, "content": m.text} for m in input if m.role in ("system", "user", "assistant")]
+        messages = [
+            {"role": m.role, "content": m.text} for m in input if m.role in ("system", "user", "assistant")
+        ]
         cfg = base.GenerateConfig(
             temperature=config.temperature or 0.0,
             max_tokens=config.max_tokens or 64,
@@ -74,7 +78,9 @@ class InwardModelAPI(ModelAPI):
                 for (_, _, fut), gens in zip(batch, outs, strict=True):
                     fut.set_result(gens[0])
         g: base.Generation = await done
-        out = ModelOutput.from_content(model=self.model_name, content=g.text, stop_reason=_STOP.get(g.finish_reason, "stop"))  # type: ignore[arg-type]
+        out = ModelOutput.from_content(
+            model=self.model_name, content=g.text, stop_reason=_STOP.get(g.finish_reason, "stop")
+        )  # type: ignore[arg-type]
         out.usage = ModelUsage(
             input_tokens=g.prompt_tokens,
             output_tokens=g.completion_tokens,

@@ -43,7 +43,7 @@ from inward import prompts
 from inward import properties as P
 from inward import tasks as T
 from inward.errors import UserError
-from inward.interop.backend import to_chat_messages
+from inward.interop.backend import generation_of, to_chat_messages
 from inward.properties.compliance import check_hypothetical, check_object
 from inward.runs.configs import GREEDY
 from inward.runs.meta_level import META_CONFIG
@@ -130,7 +130,9 @@ def two_stage(template: str = prompts.DEFAULT.name, seed: int = 0) -> Solver:
         key = (str(model), t.name, item.id)
         if key not in answers:  # asked once per item, shared by its properties' samples
             msgs = to_chat_messages(tpl.object_messages(t, item))
-            answers[key] = asyncio.ensure_future(model.generate(msgs, config=_config(GREEDY.max_tokens, seed)))
+            answers[key] = asyncio.ensure_future(
+                model.generate(msgs, config=_config(GREEDY.max_tokens, seed))
+            )
         return await asyncio.shield(answers[key])
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -148,6 +150,7 @@ def two_stage(template: str = prompts.DEFAULT.name, seed: int = 0) -> Solver:
             object_raw=raw,
             object_compliance=check_object(raw, t.compliance),
             object_value=value,
+            object_finish_reason=generation_of(out).finish_reason,
         )
         if md["object_compliance"] is not None or value is None:
             # excluded, as `inward meta` asks only compliant answers with a defined value: the transcript
@@ -230,31 +233,35 @@ def scored() -> Metric:
     return compute
 
 
+def sample_score(md: dict[str, Any]) -> Score:
+    """The score of a sample from its metadata (used by the scorer and by `export_log`): CORRECT/INCORRECT
+    when scored, NOANSWER when its object-level answer excluded it; the metadata carries the verdict."""
+    verdict = score_sample(md)
+    keep = ("task", "item_id", "property", "group", "object_value", "object_compliance")
+    meta = {k: md.get(k) for k in (*keep, "meta_answer", "meta_compliance")} | verdict
+    if not verdict["scored"]:
+        why = md.get("object_compliance") or "no value"
+        return Score(
+            value=NOANSWER,
+            explanation=f"excluded: the object-level answer is non-compliant or has no {md['property']} ({why})",
+            metadata=meta,
+        )
+    noncompliant = f" (non-compliant: {md['meta_compliance']})" if md.get("meta_compliance") else ""
+    return Score(
+        value=CORRECT if verdict["correct"] else INCORRECT,
+        answer=md.get("meta_answer"),
+        explanation=f"behaviour {md['property']}={md['object_value']!r}; predicted {md.get('meta_answer')!r}"
+        + noncompliant,
+        metadata=meta,
+    )
+
+
 @scorer(metrics=[accuracy(), mode_baseline(), scored()], name=SCORER)
 def prediction() -> Any:
     """Marks the hypothetical answer against the object model's property value, as `inward score` does."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        md = state.metadata
-        verdict = score_sample(md)
-        keep = ("task", "item_id", "property", "group", "object_value", "object_compliance")
-        meta = {k: md.get(k) for k in (*keep, "meta_answer", "meta_compliance")} | verdict
-        if not verdict["scored"]:
-            why = md.get("object_compliance") or "no value"
-            return Score(
-                value=NOANSWER,
-                explanation=f"excluded: the object-level answer is non-compliant or has no {md['property']} ({why})",
-                metadata=meta,
-            )
-        return Score(
-            value=CORRECT if verdict["correct"] else INCORRECT,
-            answer=md.get("meta_answer"),
-            explanation=(
-                f"behaviour {md['property']}={md['object_value']!r}; predicted {md.get('meta_answer')!r}"
-                + (f" (non-compliant: {md['meta_compliance']})" if md.get("meta_compliance") else "")
-            ),
-            metadata=meta,
-        )
+        return sample_score(state.metadata)
 
     return score
 
@@ -290,4 +297,16 @@ def self_prediction(
     )
 
 
-__all__ = ["accuracy", "build_samples", "mode_baseline", "prediction", "score_sample", "self_prediction", "two_stage"]
+__all__ = [
+    "OBJECT_ROLE",
+    "SCORER",
+    "accuracy",
+    "build_samples",
+    "mode_baseline",
+    "prediction",
+    "sample_score",
+    "score_sample",
+    "scored",
+    "self_prediction",
+    "two_stage",
+]
