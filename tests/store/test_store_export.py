@@ -108,7 +108,7 @@ def test_a_failed_write_never_replaces_a_good_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", half)
-    with pytest.raises(UserError, match="cannot write .*rows.parquet \\(No space left on device\\)"):
+    with pytest.raises(UserError, match=r"cannot write .*rows.parquet \(No space left on device\)"):
         export.export_table(store, "object", out)
     assert out.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
         "rows.parquet"
@@ -128,7 +128,7 @@ def test_bad_input_gives_one_clear_line(store: Store, tmp_path: Path) -> None:
         export.export_table(store, "objects", tmp_path / "x.csv")
     with pytest.raises(UserError, match="no model 'local/nope'"):
         export.export_table(store, "object", tmp_path / "x.csv", model="local/nope")
-    with pytest.raises(UserError, match="cannot tell the format of .*x.txt"):
+    with pytest.raises(UserError, match=r"cannot tell the format of .*x.txt"):
         export.export_table(store, "object", tmp_path / "x.txt")
     blocker = tmp_path / "a-file"
     blocker.write_text("")

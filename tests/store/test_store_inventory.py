@@ -105,7 +105,7 @@ def test_find_model_refuses_short_and_ambiguous_prefixes(store: Store) -> None:
 
 
 def test_find_model_refuses_unknown_and_ambiguous_names(store: Store) -> None:
-    with pytest.raises(UserError, match="no model 'local/nope'.*store ls"):
+    with pytest.raises(UserError, match=r"no model 'local/nope'.*store ls"):
         store.find_model("local/nope")
     # A label whose rows sit under two identities (an adapter retrained under its old name).
     store.put_object_rows([W.obj("local/m2", "k-m2-new", "a9")])

@@ -103,7 +103,7 @@ def test_a_store_changed_since_the_plan_removes_nothing(store: Store) -> None:
     plan = store.plan_removal("local/m1")
     store.put_object_rows([W.obj("local/m1", "k-m1", "late")])
     before = W.dump(store)
-    with pytest.raises(UserError, match="changed since the removal was planned.*run the command again"):
+    with pytest.raises(UserError, match=r"changed since the removal was planned.*run the command again"):
         store.remove(plan)
     assert W.dump(store) == before
 
@@ -156,9 +156,9 @@ def test_a_trained_model_belongs_to_the_longest_run_name_prefixing_it(store: Sto
 
 
 def test_bad_targets_give_one_clear_line(store: Store) -> None:
-    with pytest.raises(UserError, match="no model 'nothing'.*store ls"):
+    with pytest.raises(UserError, match=r"no model 'nothing'.*store ls"):
         store.plan_removal("nothing")
-    with pytest.raises(UserError, match="no run 'nothing'.*store ls"):
+    with pytest.raises(UserError, match=r"no run 'nothing'.*store ls"):
         _remove.plan_run_removal(store, "nothing")
     with pytest.raises(UserError, match="namespace every run shares"):
         _remove.plan_run_removal(store, W.TRAINED_SCOPE)

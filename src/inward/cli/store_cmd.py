@@ -211,7 +211,7 @@ def rm_cmd(state: AppState, target: str, yes: bool, kind: str) -> None:
     "--hypothetical-model", "--meta-model", "hyp", help="scored: whose hypotheticals (default MODEL)."
 )
 @click.option("--object-config", "object_config", help="scored: the object config (default auto).")
-@click.option("--template", default="default", show_default=True, help="scored: the prompt template.")
+@click.option("--template", default="inward-v1", show_default=True, help="scored: the prompt template.")
 @click.option("--data", type=click.Path(path_type=Path), help="training: the chat-JSONL file to export.")
 @click.pass_obj
 def export_cmd(

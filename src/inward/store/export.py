@@ -101,7 +101,7 @@ def table_frame(
     split: Filter = None,
     hypothetical_model: str | None = None,
     object_config: str | None = None,
-    template: str = "default",
+    template: str = "inward-v1",
 ) -> pd.DataFrame:
     """The rows of `table` (not `training`: see `training_frame`) matching the filters, as stored.
 
@@ -316,7 +316,7 @@ def export_table(
     split: Filter = None,
     hypothetical_model: str | None = None,
     object_config: str | None = None,
-    template: str = "default",
+    template: str = "inward-v1",
 ) -> Exported:
     """Export a store table (see `table_frame`) to `out`; the format from `format`, else `out`'s suffix."""
     fmt = format_for(out, format)
