@@ -159,7 +159,7 @@ def test_page_shows_each_predictor_beside_self() -> None:
     # the evidence table's verdict, even though this interval alone lies above zero
     assert 'class="badge v-underpowered"' in io and "v-supports" not in io
     # the note and the predictor's details in the full-width row below it
-    assert "Fitted on the training prompts&#x27; text alone." in body
+    assert "Fitted on the training prompts&#39; text alone." in body
     assert "training_seed: 1000 · train_examples: 4200" in body
     # what survives: read off the evidence rows
     survives = re.search(r"<strong>What survives:</strong>(.*?)</p>", body, re.S)

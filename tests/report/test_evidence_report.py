@@ -337,8 +337,8 @@ def test_evidence_table_in_html(full: Results) -> None:
     ]
     # Badges: a class per verdict, the mark hidden from screen readers, the word always there, the rule as title.
     for verdict, rule in RULES.items():
-        assert f'<span class="badge v-{verdict}" title="{rule.replace(chr(39), "&#x27;")}">' in page
-        shown = SHOWN[verdict].replace(chr(39), "&#x27;")
+        assert f'<span class="badge v-{verdict}" title="{rule.replace(chr(39), "&#39;")}">' in page
+        shown = SHOWN[verdict].replace(chr(39), "&#39;")
         assert f"<dd>{shown}</dd>" in page  # the rules, as a definition list
     assert '<span aria-hidden="true">✓ </span>supports</span>' in page
     assert '<dl class="rules">' in page
@@ -442,7 +442,7 @@ def test_everything_is_escaped(full: Results) -> None:
     page = render_html(full)
     assert "<script" not in page and "<b>bold" not in page
     assert "self &lt; cross &amp; &lt;b&gt;bold&lt;/b&gt;" in page
-    assert 'title="rule &quot;quoted&quot; &lt;script&gt;x&lt;/script&gt;"' in page
+    assert 'title="rule &#34;quoted&#34; &lt;script&gt;x&lt;/script&gt;"' in page
     assert page.count("&lt;script&gt;x&lt;/script&gt;") >= 8
     md = markdown_summary(full)
     assert "| self < cross & <b>bold</b> |" in md  # markdown shows text as is; only | and newlines break it

@@ -45,7 +45,7 @@ def test_page_shows_the_numbers(report: tuple[Results, Path]) -> None:
 def test_every_label_is_escaped(report: tuple[Results, Path]) -> None:
     page = report[1].read_text()
     assert "<script" not in page.lower()
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert page.count("&lt;script&gt;") >= 5  # title, heading, note, cross label (tables), config
 
 
@@ -66,7 +66,7 @@ def test_sections_and_not_run(tmp_path: Path, results: Results) -> None:
     for sid in ("self-training", "cross-prediction", "calibration"):
         assert re.search(rf'<section id="{sid}" class="not-run">.*?Not run', page, re.S), sid
     assert '<section id="behaviour-change">' in page
-    assert 'id="configuration"' in page and 'id="provenance"' in page and "&quot;lora_r&quot;: 16" in page
+    assert 'id="configuration"' in page and 'id="provenance"' in page and "&#34;lora_r&#34;: 16" in page
     # stale figures of experiments that are no longer in the results are removed
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [FIG.FILES["behaviour_change"]]
 

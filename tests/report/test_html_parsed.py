@@ -6,6 +6,7 @@ report's own formatting helpers; each check returns its mismatches, so a swapped
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
@@ -432,3 +433,26 @@ def test_evidence_rows_without_claims_render() -> None:
     doc = parse(render_html(Results(run=RunInfo(name="e", run_id="r"), evidence=ev)))
     cells = body(table(doc, cls="evidence"))[0]
     assert cells[3:5] == ["n/a", "n/a"] and cells[-1] == "? inconclusive"
+
+
+def test_json_and_stylesheet_are_escaped_as_they_should_be(results: Results) -> None:
+    """The configuration's JSON is text (escaped once); the stylesheet, the page's own, is not escaped at all."""
+    results.run.config["prompt"] = HOSTILE
+    doc = parse(render_html(results))
+    pre = _one(section(doc, "configuration"), "pre")
+    assert json.loads(text_exact(pre))["prompt"] == HOSTILE
+    style = text_exact(_one(doc, "head/style"))
+    assert '"Segoe UI"' in style and "&#34;" not in style and ".badge.v-supports" in style
+
+
+def text_exact(el: Element) -> str:
+    return "".join(el.itertext())
+
+
+def test_templates_refuse_missing_data() -> None:
+    from jinja2 import UndefinedError
+
+    from inward.report.html import environment
+
+    with pytest.raises(UndefinedError):
+        environment().get_template("evidence.html.j2").render(d={"power": "80%"})

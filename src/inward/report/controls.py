@@ -5,16 +5,36 @@ evidence table's verdict for each, and the run's data-hygiene checks (plain text
     for c in comparisons(results, results.controls["sibling"]):
         print(comparison_line(c))   # self 48.1% vs its sibling (M1) 40.2%: +7.9 pp [+1.0, +14.8], p=0.030, ✓ supports
 
+`controls_data` prepares the page's Controls section for its template (templates/controls.html.j2).
+
 Verdicts are never recomputed here: a claimed predictor's verdict is the evidence row with the key
 ``f"{control}:{predictor.name}"`` (the key `Control.claims` gives it), or "no verdict recorded" without one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from inward.report import _format as F
+from inward.report._cells import (
+    Badge,
+    Cell,
+    Code,
+    JsonBlock,
+    Part,
+    Pre,
+    Strong,
+    Table,
+    json_text,
+    kv_table,
+    lines,
+    muted,
+    nw,
+    table,
+)
 from inward.report.results import (
     AccRow,
     ControlPredictor,
@@ -26,6 +46,7 @@ from inward.report.results import (
 )
 
 NO_VERDICT = "no verdict recorded"
+CLU = "item-clustered bootstrap"
 REFERENCE = "reference (not claimed)"
 
 
@@ -179,3 +200,158 @@ def hygiene_lines(results: Results) -> list[str]:
     if not items:
         return []
     return ["### Data hygiene", "", *(f"- {'✗ ' if ok is False else ''}{_md(x)}" for x, ok in items)]
+
+
+# --- the page's Controls section: data for templates/controls.html.j2 ---
+
+
+def control_id(name: str) -> str:
+    """The element id of a control's block: ``control-seed-sibling``."""
+    return "control-" + ("".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "x")
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(_plain(x) for x in v) or "—"
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _flat(v: Any) -> bool:
+    return _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))
+
+
+def _grid(caption: str, d: dict[str, dict[str, Any]]) -> Table:
+    """A dict of dicts (a curve per predictor: {"M2": {"0": 0.31, "4": 0.38}}) as rows × columns."""
+    cols: list[str] = []
+    for inner in d.values():
+        cols += [c for c in inner if c not in cols]
+
+    def cell(inner: dict[str, Any], c: str) -> Cell:
+        if c not in inner:
+            return ""
+        return _plain(inner[c]) if _scalar(inner[c]) else [Pre(json_text(inner[c]))]
+
+    return table(
+        ["", *cols], [[k, *(cell(inner, c) for c in cols)] for k, inner in d.items()], caption=caption
+    )
+
+
+def details(d: dict[str, Any], skip: Sequence[str] = ()) -> dict[str, Any]:
+    """Facts a control or predictor records, compactly: scalars (and lists of them) as one "key: value · …"
+    line, a dict of dicts as a grid, a dict as a small key/value table, anything else as JSON."""
+    items = {k: v for k, v in d.items() if k not in skip}
+    blocks: list[Table | JsonBlock] = []
+    for k, v in items.items():
+        if _flat(v):
+            continue
+        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+            blocks.append(_grid(k, v))
+        elif isinstance(v, dict) and (kv := kv_table(v, k)):
+            blocks.append(kv)
+        else:
+            blocks.append(JsonBlock(k, json_text(v)))
+    inline = " · ".join(f"{k}: {_plain(v)}" for k, v in items.items() if _flat(v))
+    return {"inline": inline, "blocks": blocks}
+
+
+def _inline_details(d: dict[str, Any]) -> str:
+    return " · ".join(f"{k}: {_plain(v) if _scalar(v) else json.dumps(v, default=str)}" for k, v in d.items())
+
+
+def control_data(results: Results, section: ControlSection, rules: dict[str, str]) -> dict[str, Any]:
+    """One control: title, question, target, the table (self first, then each predictor: accuracy with its
+    item-clustered interval, n, mode baseline, Δ self − predictor with its clustered interval and p, the
+    evidence table's verdict), what survives, notes and details."""
+    comps = comparisons(results, section)
+    own = find_row(section.self_rows)
+    rows: list[list[Cell]] = []
+    notes: list[Cell] = []
+    if own is not None:
+        rows.append(
+            [
+                f"self ({section.target})",
+                [Code(section.target_model)],
+                F.count(own.n),
+                F.acc_clustered(own),
+                F.pct(own.baseline),
+                "—",
+                "—",
+                "",
+            ]
+        )
+        notes.append("")
+    for c in comps:
+        p = c.predictor
+        same = (
+            [muted(f"self under this condition: {F.acc_clustered(c.self_row)}")]
+            if p.self_rows is not None and c.self_row is not None
+            else []
+        )
+        verdict: list[Part]
+        if not p.claim:
+            verdict = [muted(REFERENCE)]
+        else:
+            verdict = [Badge(c.verdict, rules.get(c.verdict))] if c.verdict else [NO_VERDICT]
+        if extra := seeds_effect(c):
+            verdict.append(muted(extra))
+        rows.append(
+            [
+                [predictor_name(p), *same],
+                [Code(p.model)] if p.model else [muted("no language model")],
+                F.count(c.row.n if c.row else None),
+                F.acc_clustered(c.row) if c.row else "n/a",
+                F.pct(c.row.baseline if c.row else None),
+                F.verdict_diff(c.test),
+                F.p_value(F.verdict_p(c.test)),
+                verdict,
+            ]
+        )
+        notes.append(
+            lines(
+                [Strong("Note:"), f" {p.note}"] if p.note else [],
+                [_inline_details(p.details)] if p.details else [],
+            )
+        )
+    header = [
+        "predictor",
+        "model",
+        "n",
+        f"accuracy [{CLU}]",
+        "baseline",
+        f"Δ self − predictor [{CLU}]",
+        "p (clustered)",
+        "verdict",
+    ]
+    caption = "The target predicting itself and each predictor, on the same prompts"
+    s = survival(comps)
+    return {
+        "id": control_id(section.control),
+        "title": section.title,
+        "question": section.question,
+        "target": section.target,
+        "target_model": section.target_model,
+        "table": table(header, rows, caption=caption, cls="controls", notes=notes) if rows else None,
+        "survival": s.head,
+        "survivors": [
+            [who, " ", Badge(v) if v else NO_VERDICT, " ", nw(f"({eff})")] for who, v, eff in s.items
+        ],
+        "notes": section.notes,
+        "checks": bool(section.details.get("checks")),
+        "details": details(section.details, skip=("checks",)),
+    }
+
+
+def controls_data(results: Results) -> list[dict[str, Any]]:
+    """Every control, in run order (the data-hygiene checks have a section of their own)."""
+    rules = results.evidence.rules if results.evidence else {}
+    return [control_data(results, s, rules) for s in results.controls.values()]
