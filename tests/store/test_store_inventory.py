@@ -86,6 +86,13 @@ def test_model_summary_of_a_trained_adapter_shows_its_record(store: Store) -> No
     m = store.model_summary(W.ADAPTER)  # by its registered name
     assert m.entry.key == "k-ad" and m.registered is not None and m.registered.config == {"epochs": 1}
     assert sum(c["rows"] for c in m.counts) == 1
+    assert [r.run_id for r in m.runs] == ["demo-aaa"]  # trained under run demo's name
+    store.start_run("late-ccc", kind="experiment", name="late", config={})
+    ad = f"local/m1+adapter={W.ADAPTER}"
+    store.mark_step("late-ccc", f"evaluate {ad} about {ad}:9", "done", {})
+    assert [r.run_id for r in store.model_summary(W.ADAPTER).runs] == ["demo-aaa", "late-ccc"]
+    # the base's label inside the adapter's is not the base model being used
+    assert [r.run_id for r in store.model_summary("local/m1").runs] == ["demo-aaa"]
 
 
 def test_find_model_takes_keys_prefixes_labels_and_trained_names(store: Store) -> None:

@@ -14,6 +14,7 @@ import workspace_rows as W
 
 from inward.errors import UserError
 from inward.store import Store, _remove
+from inward.store._inventory import owner_run_name
 
 
 @pytest.fixture
@@ -148,11 +149,20 @@ def test_remove_run_keeps_what_another_run_uses(store: Store) -> None:
     assert any(k.startswith(f"trained model {W.ADAPTER}: run(s) late-ccc") for k in by_name.kept)
 
 
+def test_a_trained_model_another_run_evaluated_is_kept(store: Store) -> None:
+    store.start_run("late-ccc", kind="experiment", name="late", config={})
+    store.mark_step("late-ccc", f"evaluate local/m1+adapter={W.ADAPTER} about local/m1:9", "done", {})
+    plan = store.plan_removal("demo")
+    assert "models" not in plan.rows and "object_rows" not in plan.rows  # no record, no adapter rows
+    assert store.path.parent / "models" / W.ADAPTER not in plan.folders
+    assert any(k.startswith(f"trained model {W.ADAPTER}: run(s) late-ccc") for k in plan.kept)
+
+
 def test_a_trained_model_belongs_to_the_longest_run_name_prefixing_it(store: Store) -> None:
     store.start_run("demo-x-eee", kind="experiment", name="demo-x", config={})
-    assert _remove._owner("demo-x-m1-self-abc123", {"demo", "demo-x"}) == "demo-x"
-    assert _remove._owner(W.ADAPTER, {"demo", "demo-x"}) == "demo"
-    assert _remove._owner("solo-m1", {"demo"}) is None
+    assert owner_run_name("demo-x-m1-self-abc123", {"demo", "demo-x"}) == "demo-x"
+    assert owner_run_name(W.ADAPTER, {"demo", "demo-x"}) == "demo"
+    assert owner_run_name("solo-m1", {"demo"}) is None
 
 
 def test_bad_targets_give_one_clear_line(store: Store) -> None:

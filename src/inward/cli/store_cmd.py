@@ -54,10 +54,11 @@ def ls_cmd(state: AppState, as_json: bool) -> None:
         return
     console.print(f"store {s.workspace / 'inward.db'}")
     t = Table(title="models (behaviour by identity)")
-    for col in ("label", "identity key", "kind", "object", "hypothetical", "distributions"):
+    t.add_column("label", overflow="fold")  # folded, never cut: labels are what `store show` takes
+    for col in ("identity key", "kind", "object", "hypothetical", "distributions"):
         t.add_column(col, justify="right" if col in ("object", "hypothetical", "distributions") else "left")
     for m in s.models:
-        kind = m.kind if m.kind != "adapter" else f"adapter {m.adapter} on {m.base}"
+        kind = m.kind
         label = "\n".join(m.labels)
         t.add_row(
             label,

@@ -12,6 +12,7 @@ identity key, a unique prefix of one, a label or a trained model's registered na
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -304,10 +305,29 @@ def _runs_using(store: Store, key: str, labels: tuple[str, ...]) -> list[RunEntr
             f"SELECT DISTINCT run_id FROM {t} WHERE model_id = ? AND run_id IS NOT NULL", (key,)
         )
     }
+    # Pipeline steps do not stamp their rows with the run: a run used the model when its config or a step's
+    # output names one of its labels (as a JSON string), or a step's name has a label as one of its words
+    # ("evaluate <label> about <label>").
+    quoted = [json.dumps(label) for label in labels]
     for run_id, config in conn.execute("SELECT run_id, config FROM runs"):
-        if any(f'"{label}"' in config for label in labels):
+        if any(q in config for q in quoted):
             ids.add(run_id)
-    return [r for r in runs(store) if r.run_id in ids]
+    for run_id, step_key, output in conn.execute("SELECT run_id, step_key, output FROM steps"):
+        words = step_key.rpartition(":")[0].split()
+        if any(label in words for label in labels) or any(q in (output or "") for q in quoted):
+            ids.add(run_id)
+    # A trained model belongs to the runs of the name it was trained under (`<run>-<label>-<digest>`).
+    entries = runs(store)
+    adapters = {a for a in (parse_label(label)[2] for label in labels) if a is not None}
+    names = {r.name for r in entries}
+    owners = {owner_run_name(Path(a).name, names) for a in adapters}
+    return [r for r in entries if r.run_id in ids or r.name in owners]
+
+
+def owner_run_name(model_name: str, run_names: set[str]) -> str | None:
+    """The run name a pipeline-trained model (`<run>-<label>-<digest>`) belongs to: the longest that prefixes it."""
+    owners = [n for n in run_names if model_name.startswith(f"{n}-")]
+    return max(owners, key=len) if owners else None
 
 
 def model_summary(store: Store, model: str) -> ModelSummary:

@@ -38,6 +38,7 @@ from inward.store._inventory import (
     find_model,
     folder_bytes,
     keys_of_trained,
+    owner_run_name,
     parse_label,
 )
 
@@ -157,12 +158,6 @@ def _run_names(store: Store) -> set[str]:
     return names
 
 
-def _owner(model_name: str, run_names: set[str]) -> str | None:
-    """The run name a pipeline-trained model (`<run>-<label>-<digest>`) belongs to: the longest that prefixes it."""
-    owners = [n for n in run_names if model_name.startswith(f"{n}-")]
-    return max(owners, key=len) if owners else None
-
-
 def plan_run_removal(store: Store, run: str) -> Removal:
     """The removal of a run (`run`: a run id, a run name meaning every record of that name, or the name of a
     folder under `<workspace>/runs/` that has no record left)."""
@@ -251,12 +246,26 @@ def _trained_deletes(
             "SELECT step_key, output FROM steps WHERE run_id = ?", (TRAINED_SCOPE,)
         )
     ]
+    # What each other run names: its config and its steps (keys and outputs).
+    used = [
+        (
+            rid,
+            cfg
+            + "".join(
+                f"{k} {o or ''}"
+                for k, o in conn.execute("SELECT step_key, output FROM steps WHERE run_id = ?", (rid,))
+            ),
+        )
+        for rid, cfg in others
+    ]
     for rec in store.list_models():
-        if _owner(rec.name, names) != name:
+        if owner_run_name(rec.name, names) != name:
             continue
-        users = [rid for rid, cfg in others if rec.name in cfg]
+        users = [rid for rid, text in used if rec.name in text]
         if users:
-            kept.append(f"trained model {rec.name}: run(s) {', '.join(users)} name it in their config")
+            kept.append(
+                f"trained model {rec.name}: run(s) {', '.join(users)} name it in their config or steps"
+            )
             continue
         out.append(_plan(conn, "models", "name = ?", (rec.name,)))
         step_keys = tuple(k for k, o in steps if isinstance(o, dict) and o.get("name") == rec.name)
