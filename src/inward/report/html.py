@@ -49,6 +49,7 @@ from inward.report.results import (
     Evidence,
     EvidenceRow,
     Results,
+    RunInfo,
     SeedEffect,
     write_text_atomic,
 )
@@ -198,77 +199,16 @@ def _seeds(results: Results) -> dict[str, Any]:
 # --- the page ---
 
 
-def render_html(results: Results, figure_files: dict[str, str] | None = None) -> str:
-    """The page as a string; `figure_files` maps experiment keys (as in `figures.FILES`) to image names."""
-    figs = figure_files or {}
-    run = results.run
-    st, cp, cal, bc = (
-        results.self_training,
-        results.cross_prediction,
-        results.calibration,
-        results.behaviour_change,
-    )
-    experiments = {
-        "self-training": (
-            "self_training.html.j2",
-            S.self_training(st, figs.get("self_training")) if st else None,
-        ),
-        "cross-prediction": (
-            "cross_prediction.html.j2",
-            S.cross_prediction(cp, figs.get("cross_prediction")) if cp else None,
-        ),
-        "calibration": ("calibration.html.j2", S.calibration(cal, figs.get("calibration")) if cal else None),
-        "behaviour-change": (
-            "behaviour_change.html.j2",
-            S.behaviour_change(bc, figs.get("behaviour_change")) if bc else None,
-        ),
-    }
-    sections: list[Section] = []
-    if results.evidence is not None:
-        present = [sid for sid, (_, data) in experiments.items() if data]
-        titles = {name: s.title for name, s in results.controls.items()}
-        sections.append(
-            Section("evidence", "Evidence", "evidence.html.j2", _evidence(results.evidence, present, titles))
-        )
-    multi = len(results.seeds) > 1
-    sections.append(
-        Section(
-            "summary",
-            "Headline",
-            "summary.html.j2",
-            {
-                "headlines": headlines(results),
-                "seeds": {
-                    "first": results.seeds[0],
-                    "n": len(results.seeds),
-                    "list": F.seed_list(results.seeds),
-                }
-                if multi
-                else None,
-                "small_n": F.SMALL_N,
-            },
-            nav=False,
-        )
-    )
-    for sid, (template, data) in experiments.items():
-        sections.append(Section(sid, EXPERIMENTS[sid], template if data else None, data))
-    # After the four experiments: the controls, hygiene, the seeds and other experiments, when there are any.
-    if results.controls:
-        sections.append(Section("controls", "Controls", "controls.html.j2", C.controls_data(results)))
-    if hygiene := C.hygiene_items(results):
-        sections.append(Section("hygiene", "Data hygiene", "hygiene.html.j2", hygiene))
-    if multi:
-        sections.append(Section("seeds", "Seeds", "seeds.html.j2", _seeds(results)))
-    if results.other:  # registered experiments beyond the four: their sections as data
-        other = [(name, json_text(s)) for name, s in sorted(results.other.items())]
-        sections.append(Section("other", "Other experiments", "other.html.j2", other))
-    sections += [
-        Section("sizes", "Sizes", "kv.html.j2", kv_table(run.sizes), nav=False),
-        Section("compliance", "Compliance", "compliance.html.j2", S.compliance(results)),
-        Section("configuration", "Configuration", "json.html.j2", json_text(run.config)),
-        Section("provenance", "Provenance", "kv.html.j2", kv_table(run.provenance)),
-    ]
-    when = " · ".join(
+def _summary(results: Results) -> dict[str, Any]:
+    """The headline findings, which seed the sections show (more than one seed ran) and how to read them."""
+    seeds = results.seeds
+    shown = {"first": seeds[0], "n": len(seeds), "list": F.seed_list(seeds)} if len(seeds) > 1 else None
+    return {"headlines": headlines(results), "seeds": shown, "small_n": F.SMALL_N}
+
+
+def _when(run: RunInfo) -> str:
+    """``started 2024-11-24 16:00 · finished 2024-11-24 19:05 · wall 3h 05m`` (what is known of it)."""
+    return " · ".join(
         x
         for x in (
             f"started {run.started:%Y-%m-%d %H:%M}" if run.started else "",
@@ -277,20 +217,69 @@ def render_html(results: Results, figure_files: dict[str, str] | None = None) ->
         )
         if x
     )
-    page = (
-        environment()
-        .get_template("page.html.j2")
-        .render(
-            run=run,
-            when=when,
-            schema_version=results.schema_version,
-            css=Markup(
-                CSS
-            ),  # the page's own stylesheet, a constant of this package: the one unescaped string
-            sections=sections,
-        )
+
+
+def sections(results: Results, figure_files: dict[str, str] | None = None) -> list[Section]:
+    """The page's sections in order: the evidence (when recorded), the headline, the four experiments ("not
+    run" when absent), then the controls, hygiene, seeds and other experiments when there are any, then sizes,
+    compliance, the configuration and provenance."""
+    figs = figure_files or {}
+    st, cp, cal, bc = (
+        results.self_training,
+        results.cross_prediction,
+        results.calibration,
+        results.behaviour_change,
     )
-    return page + "\n"
+    experiments = {
+        "self-training": S.self_training(st, figs.get("self_training")) if st else None,
+        "cross-prediction": S.cross_prediction(cp, figs.get("cross_prediction")) if cp else None,
+        "calibration": S.calibration(cal, figs.get("calibration")) if cal else None,
+        "behaviour-change": S.behaviour_change(bc, figs.get("behaviour_change")) if bc else None,
+    }
+    out: list[Section] = []
+    if results.evidence is not None:
+        present = [sid for sid, data in experiments.items() if data]
+        titles = {name: s.title for name, s in results.controls.items()}
+        ev = _evidence(results.evidence, present, titles)
+        out.append(Section("evidence", "Evidence", "evidence.html.j2", ev))
+    out.append(Section("summary", "Headline", "summary.html.j2", _summary(results), nav=False))
+    for sid, data in experiments.items():
+        template = f"{sid.replace('-', '_')}.html.j2" if data else None
+        out.append(Section(sid, EXPERIMENTS[sid], template, data))
+    if results.controls:
+        out.append(Section("controls", "Controls", "controls.html.j2", C.controls_data(results)))
+    if hygiene := C.hygiene_items(results):
+        out.append(Section("hygiene", "Data hygiene", "hygiene.html.j2", hygiene))
+    if len(results.seeds) > 1:
+        out.append(Section("seeds", "Seeds", "seeds.html.j2", _seeds(results)))
+    if results.other:  # registered experiments beyond the four: their sections as data
+        other = [(name, json_text(s)) for name, s in sorted(results.other.items())]
+        out.append(Section("other", "Other experiments", "other.html.j2", other))
+    run = results.run
+    return [
+        *out,
+        Section("sizes", "Sizes", "kv.html.j2", kv_table(run.sizes), nav=False),
+        Section("compliance", "Compliance", "compliance.html.j2", S.compliance(results)),
+        Section("configuration", "Configuration", "json.html.j2", json_text(run.config)),
+        Section("provenance", "Provenance", "kv.html.j2", kv_table(run.provenance)),
+    ]
+
+
+def render_html(results: Results, figure_files: dict[str, str] | None = None) -> str:
+    """The page as a string; `figure_files` maps experiment keys (as in `figures.FILES`) to image names."""
+    page = environment().get_template("page.html.j2")
+    # The stylesheet is this package's own constant: the one string the page takes unescaped.
+    css = Markup(CSS)
+    return (
+        page.render(
+            run=results.run,
+            when=_when(results.run),
+            schema_version=results.schema_version,
+            css=css,
+            sections=sections(results, figure_files),
+        )
+        + "\n"
+    )
 
 
 def write_report(results: Results, out_dir: Path) -> Path:
