@@ -44,17 +44,18 @@ def table(root: Element, caption: str | None = None, cls: str | None = None) -> 
     found = [
         t
         for t in root.iter("table")
-        if (caption is None or text(_one(t, "caption", "")).startswith(caption))
+        if (caption is None or text(_one(t, "caption", optional=True)).startswith(caption))
         and (cls is None or cls in (t.get("class") or "").split())
     ]
     assert len(found) == 1, (caption, cls, len(found))
     return found[0]
 
 
-def _one(el: Element, tag: str, default: str | None = None) -> Element:
+def _one(el: Element, tag: str, *, optional: bool = False) -> Element:
+    """The first `tag` under `el` (an empty element when `optional` and there is none)."""
     found = el.find(tag)
     if found is None:
-        assert default is not None, tag
+        assert optional, tag
         return Element(tag)
     return found
 
