@@ -216,17 +216,13 @@ def _results(samples: Sequence[Any], level: str) -> Any:
                 EvalScore(name=COMPLIANCE, scorer=COMPLIANCE, scored_samples=len(samples), metrics=metrics)
             ],
         )
-    from inward.interop.task import SCORER, accuracy, mode_baseline, scored
+    from inward.interop.task import SCORER, summary
 
     scores = [
         SampleScore(score=s.scores[SCORER], sample_id=s.id, sample_metadata=s.metadata) for s in samples
     ]
-    values = {
-        "accuracy": accuracy()(scores),
-        "mode_baseline": mode_baseline()(scores),
-        "scored": scored()(scores),
-    }
-    n_scored = int(values["scored"])  # type: ignore[call-overload]
+    values = summary(scores)
+    n_scored = int(values["scored"])
     return EvalResults(
         total_samples=len(samples),
         completed_samples=len(samples),
@@ -236,7 +232,7 @@ def _results(samples: Sequence[Any], level: str) -> Any:
                 scorer=SCORER,
                 scored_samples=n_scored,
                 unscored_samples=len(samples) - n_scored,
-                metrics={k: EvalMetric(name=k, value=float(v)) for k, v in values.items()},  # type: ignore[arg-type]
+                metrics={k: EvalMetric(name=k, value=v) for k, v in values.items()},
             )
         ],
     )
@@ -259,8 +255,16 @@ def export_log(
     hypothetical answers about `about` (default itself), scored; "object": its object-level rows; "auto":
     hypothetical when it has any under `template`, else object. Raises UserError when there is nothing."""
     require_inspect()
-    from inspect_ai.log import EvalConfig, EvalDataset, EvalLog, EvalPlan, EvalPlanStep, EvalSpec, EvalStats
-    from inspect_ai.log import write_eval_log
+    from inspect_ai.log import (
+        EvalConfig,
+        EvalDataset,
+        EvalLog,
+        EvalPlan,
+        EvalPlanStep,
+        EvalSpec,
+        EvalStats,
+        write_eval_log,
+    )
     from inspect_ai.model import ModelConfig
 
     from inward import __version__
@@ -376,9 +380,9 @@ def import_log(
     log's object model, i.e. its role "object" or its model, as an inward ref). Idempotent: rows already
     stored are kept. Raises UserError for a log without inward samples or whose prompts are not `template`'s."""
     require_inspect()
+    from inward.properties.compliance import check_object
     from inward.runs.configs import object_config_for
     from inward.store import ObjectRow
-    from inward.properties.compliance import check_object
 
     log = _read(path)
     ref = model or _log_model(log)
@@ -410,7 +414,7 @@ def import_log(
                 f"{path}: sample {s.id}'s object-level prompt is not template {template.name}'s wording for "
                 f"{t.name} item {item.id}; only answers to inward's own prompts can be stored as its behaviour"
             )
-        raw = md["object_raw"] if "object_raw" in md else s.output.completion
+        raw = md.get("object_raw", s.output.completion)
         key = (t.name, item.id, s.epoch - 1)
         if key in rows:
             if rows[key].raw != raw:

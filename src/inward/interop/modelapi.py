@@ -17,13 +17,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput, ModelUsage, modelapi
+from inspect_ai.model import (
+    ChatMessage,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+    StopReason,
+    modelapi,
+)
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from inward.backends import base
 from inward.errors import UserError
 
-_STOP = {"length": "max_tokens", "early": "stop", "stop": "stop", "error": "unknown"}
+_STOP: dict[str, StopReason] = {"length": "max_tokens", "early": "stop", "stop": "stop", "error": "unknown"}
 
 
 class InwardModelAPI(ModelAPI):
@@ -74,13 +82,18 @@ class InwardModelAPI(ModelAPI):
             if not done.done():
                 batch = [w for w in self._waiting if w[1] == cfg]
                 self._waiting = [w for w in self._waiting if w[1] != cfg]
-                outs = await asyncio.to_thread(self.backend.generate, [w[0] for w in batch], cfg)
-                for (_, _, fut), gens in zip(batch, outs, strict=True):
-                    fut.set_result(gens[0])
+                try:
+                    outs = await asyncio.to_thread(self.backend.generate, [w[0] for w in batch], cfg)
+                except Exception as e:  # every request of the batch fails with it, none waits forever
+                    for _, _, fut in batch:
+                        fut.set_exception(e)
+                else:
+                    for (_, _, fut), gens in zip(batch, outs, strict=True):
+                        fut.set_result(gens[0])
         g: base.Generation = await done
         out = ModelOutput.from_content(
             model=self.model_name, content=g.text, stop_reason=_STOP.get(g.finish_reason, "stop")
-        )  # type: ignore[arg-type]
+        )
         out.usage = ModelUsage(
             input_tokens=g.prompt_tokens,
             output_tokens=g.completion_tokens,

@@ -201,13 +201,25 @@ def _average(table: pd.DataFrame) -> float:
     return float(row["acc"].iloc[0]) if len(row) else float("nan")
 
 
+def summary(scores: Sequence[SampleScore]) -> dict[str, float]:
+    """The task's metrics from its sample scores: inward's micro-average accuracy and mode baseline over the
+    scored samples (NaN when none), and how many were scored."""
+    df = _scored_frame(scores)
+    if not len(df):
+        return {"accuracy": float("nan"), "mode_baseline": float("nan"), "scored": 0.0}
+    return {
+        "accuracy": _average(M.accuracy(df)),
+        "mode_baseline": _average(M.mode_baseline(df)),
+        "scored": float(len(df)),
+    }
+
+
 @metric
 def accuracy() -> Metric:
     """inward's accuracy: the share of scored samples whose hypothetical answer matched (micro average)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        df = _scored_frame(scores)
-        return _average(M.accuracy(df)) if len(df) else float("nan")
+        return summary(scores)["accuracy"]
 
     return compute
 
@@ -217,8 +229,7 @@ def mode_baseline() -> Metric:
     """The accuracy of always predicting the most common object-level value per (task, property)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        df = _scored_frame(scores)
-        return _average(M.mode_baseline(df)) if len(df) else float("nan")
+        return summary(scores)["mode_baseline"]
 
     return compute
 
@@ -228,7 +239,7 @@ def scored() -> Metric:
     """How many samples were scored (the rest were excluded by their object-level answer)."""
 
     def compute(scores: list[SampleScore]) -> float:
-        return float(len(_scored_frame(scores)))
+        return summary(scores)["scored"]
 
     return compute
 
@@ -308,5 +319,6 @@ __all__ = [
     "score_sample",
     "scored",
     "self_prediction",
+    "summary",
     "two_stage",
 ]
