@@ -118,3 +118,14 @@ def test_find_model_refuses_unknown_and_ambiguous_names(store: Store) -> None:
     store.put_object_rows([W.obj("local/m2", "k-m2-new", "a9")])
     with pytest.raises(UserError, match=r"label 'local/m2' names 2 model identities \(k-m2, k-m2-new\)"):
         store.find_model("local/m2")
+
+
+def test_a_run_folder_without_a_record_is_listed_and_removable(store: Store) -> None:
+    ws = store.path.parent
+    (ws / "runs" / "copied").mkdir()
+    (ws / "runs" / "copied" / "results.json").write_bytes(b"1234")
+    assert store.summary().orphan_folders == (ws / "runs" / "copied",)
+    plan = store.plan_removal("copied")
+    assert plan.folders == (ws / "runs" / "copied",) and plan.rows == {}
+    store.remove(plan)
+    assert not (ws / "runs" / "copied").exists() and store.summary().orphan_folders == ()

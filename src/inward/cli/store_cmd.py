@@ -47,6 +47,8 @@ def store_group() -> None:
 @click.pass_obj
 def ls_cmd(state: AppState, as_json: bool) -> None:
     """The workspace's models, trained models, runs, rows per table and sizes on disk."""
+    from inward.store._inventory import folder_bytes
+
     with state.store() as store:
         s = store.summary()
     if as_json:
@@ -95,6 +97,12 @@ def ls_cmd(state: AppState, as_json: bool) -> None:
         console.print(t)
     else:
         console.print("runs: none")
+    for folder in s.orphan_folders:
+        console.print(
+            f"run folder without a record: {folder} ({human_bytes(folder_bytes(folder))}); "
+            f"`inward store rm {folder.name}` removes it",
+            markup=False,
+        )
     t = Table(title="tables")
     t.add_column("table")
     t.add_column("rows", justify="right")

@@ -85,6 +85,8 @@ class StoreSummary:
     """Bytes on disk: `database` (inward.db with its WAL), `runs/`, `models/`, `total`."""
     table_bytes: Mapping[str, int] | None = None
     """Bytes per table with its indexes, when SQLite can tell (the dbstat table); else None."""
+    orphan_folders: tuple[Path, ...] = ()
+    """Folders under `<workspace>/runs/` that no run record names (copied in, or left by hand)."""
 
 
 @dataclass(frozen=True)
@@ -229,14 +231,25 @@ def summary(store: Store) -> StoreSummary:
     db = sum(folder_bytes(store.path.with_name(store.path.name + s)) for s in ("", "-wal", "-shm"))
     sizes = {"database": db, "runs": folder_bytes(ws / "runs"), "models": folder_bytes(ws / "models")}
     sizes["total"] = folder_bytes(ws)
+    entries = runs(store)
+    named = {r.name for r in entries}
+    runs_dir = ws / "runs"
+    orphans = (
+        sorted(
+            p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in named
+        )
+        if runs_dir.is_dir()
+        else []
+    )
     return StoreSummary(
         workspace=ws,
         models=tuple(models(store)),
         trained=tuple(store.list_models()),
-        runs=tuple(runs(store)),
+        runs=tuple(entries),
         tables=table_counts(store),
         sizes=sizes,
         table_bytes=table_bytes(store),
+        orphan_folders=tuple(orphans),
     )
 
 
