@@ -172,3 +172,20 @@ def test_bad_targets_give_one_clear_line(store: Store) -> None:
         _remove.plan_run_removal(store, "nothing")
     with pytest.raises(UserError, match="namespace every run shares"):
         _remove.plan_run_removal(store, W.TRAINED_SCOPE)
+
+
+def test_removing_a_running_run_warns_and_an_outside_adapter_folder_stays(
+    store: Store, tmp_path: Path
+) -> None:
+    from inward.store import ModelRecord
+
+    outside = tmp_path / "elsewhere" / "demo-m1-other-123456"
+    outside.mkdir(parents=True)
+    store.register_model(ModelRecord(name=outside.name, base_ref="local/m1", kind="lora", path=str(outside)))
+    store.put_run(store.get_run("demo-aaa").__class__(run_id="demo-aaa", kind="experiment", name="demo"))
+    plan = store.plan_removal("demo")
+    assert any(w.startswith("run demo-aaa is marked running") for w in plan.warnings)
+    assert outside not in plan.folders and any(f"folder {outside}" in k for k in plan.kept)
+    assert plan.rows["models"] == 2
+    store.remove(plan)
+    assert outside.is_dir() and store.get_model(outside.name) is None

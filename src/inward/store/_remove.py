@@ -75,6 +75,8 @@ class Removal:
     deletes: tuple[Delete, ...]
     folders: tuple[Path, ...]
     kept: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    """Things to check before saying yes (a run still marked running)."""
 
     @property
     def rows(self) -> dict[str, int]:
@@ -99,6 +101,7 @@ class Removal:
         if self.empty:
             out.append("  (nothing to remove)")
         out.extend(f"  kept: {k}" for k in self.kept)
+        out.extend(f"  warning: {w}" for w in self.warnings)
         return out
 
 
@@ -197,6 +200,16 @@ def plan_run_removal(store: Store, run: str) -> Removal:
         if rid not in ids
     ]
     left_of_name = [rid for rid, n, _ in rest if n == name]
+    running = (
+        [
+            r[0]
+            for r in conn.execute(
+                f"SELECT run_id FROM runs WHERE run_id IN ({marks}) AND status = 'running'", tuple(ids)
+            )
+        ]
+        if ids
+        else []
+    )
     folders: list[Path] = []
     removed_keys: set[str] = set()
     folder = ws / "runs" / name
@@ -224,7 +237,13 @@ def plan_run_removal(store: Store, run: str) -> Removal:
                 "`inward store rm MODEL` removes a model's); their link to the run is cleared"
             )
     target = f"run {name}" + (f" ({', '.join(ids)})" if ids else " (folder only)")
-    return Removal(target=target, deletes=tuple(deletes), folders=tuple(folders), kept=tuple(kept))
+    warnings = tuple(
+        f"run {rid} is marked running: if it is still going, stop it first (else it was killed, and this is fine)"
+        for rid in running
+    )
+    return Removal(
+        target=target, deletes=tuple(deletes), folders=tuple(folders), kept=tuple(kept), warnings=warnings
+    )
 
 
 def _trained_deletes(
@@ -282,13 +301,19 @@ def _trained_deletes(
             if key not in removed_keys:
                 removed_keys.add(key)
                 out += _model_deletes(conn, key)
-        for path in {store.path.parent / "models" / rec.name, *([Path(rec.path)] if rec.path else [])}:
-            if (
-                path.is_dir()
-                and path.resolve().is_relative_to(store.path.parent.resolve())
-                and path not in folders
-            ):
+        ws = store.path.parent.resolve()
+        for path in {
+            (ws / "models" / rec.name),
+            *([Path(rec.path).expanduser().resolve()] if rec.path else []),
+        }:
+            if not path.is_dir() or path in folders:
+                continue
+            if path.is_relative_to(ws):
                 folders.append(path)
+            else:
+                kept.append(
+                    f"folder {path} of trained model {rec.name}: outside the workspace, left as it is"
+                )
     return out
 
 
