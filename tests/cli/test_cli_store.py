@@ -125,7 +125,7 @@ def test_store_rm_yes_removes_one_model_and_not_the_other(filled: Any) -> None:
 def test_store_rm_of_a_run_removes_its_folder(cli: Any) -> None:
     W.build(cli.workspace).close()
     code, out, _ = cli("store", "rm", "demo", "-y")
-    assert code == 0 and "removed 6 rows and 2 folder(s)" in out  # 3 steps, 1 run, 1 model, 1 object row
+    assert code == 0 and "removed 6 rows (3 steps, 1 runs, 1 models, 1 object_rows) and 2 folder(s)" in out
     assert not (cli.workspace / "runs" / "demo").exists() and (cli.workspace / "runs" / "other").is_dir()
 
 

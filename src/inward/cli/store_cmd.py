@@ -197,7 +197,12 @@ def rm_cmd(state: AppState, target: str, yes: bool, kind: str) -> None:
             return
         removed = store.remove(plan)
     total = sum(removed.values())
-    console.print(f"removed {total} rows" + (f" and {len(plan.folders)} folder(s)" if plan.folders else ""))
+    parts = ", ".join(f"{n} {table}" for table, n in removed.items() if n)
+    console.print(
+        f"removed {total} rows"
+        + (f" ({parts})" if parts else "")
+        + (f" and {len(plan.folders)} folder(s)" if plan.folders else "")
+    )
 
 
 @cli.command("export")
