@@ -7,7 +7,7 @@ padding columns that no row needs any more).
 Numerics that keep answers independent of how prompts are batched:
 * left padding with an explicit attention mask and explicit position ids (a row's first real token is at
   position 0 whatever its padding), so a padded row computes the same function as the row alone;
-* prompts are bucketed by length before batching, so most batches carry little or no padding;
+* prompts are batched by length (and by shared prefix, `_local_prefix`), so most batches carry little padding;
 * logits are cast to fp32 before any softmax, whatever the model dtype.
 What remains is floating-point reduction order, which differs between batch shapes. Measured on
 SmolLM2-135M, fp32, CPU: a prompt's last logits in a padded batch of 6 differ from the prompt alone by
@@ -32,6 +32,7 @@ import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
+from inward.backends._local_prefix import split_points
 from inward.backends.base import Messages
 from inward.errors import UserError
 
@@ -47,6 +48,7 @@ class EngineStats:
     padded_tokens: int = 0  # token slots computed, padding included (>= forward_tokens)
     generated_tokens: int = 0  # tokens sampled by `generate` (EOS included)
     expanded_nodes: int = 0  # answer prefixes expanded by exact enumeration
+    shared_tokens: int = 0  # prompt tokens not computed because a shared prefix was prefilled once
     refills: int = 0  # times queued prompts joined a running generation batch
     prompts: int = 0
     wall_s: float = 0.0  # time spent inside the backend's public calls
@@ -59,17 +61,20 @@ class EngineStats:
         return asdict(self)
 
 
-def length_buckets(lengths: Sequence[int], size: int) -> list[list[int]]:
-    """Indices grouped into batches of at most `size`, sorted by length so that padding stays small."""
-    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
-    return [order[i : i + size] for i in range(0, len(order), size)]
-
-
 class LocalModel:
     """A causal LM + tokenizer on one device, with the few primitives the decode loops need."""
 
-    def __init__(self, model: Any, tokenizer: Any, device: torch.device, stats: EngineStats) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        device: torch.device,
+        stats: EngineStats,
+        *,
+        share_prefixes: bool = True,
+    ) -> None:
         self.model = model
+        self.share_prefixes = share_prefixes
         self.tokenizer = tokenizer
         self.device = device
         self.stats = stats
@@ -130,18 +135,53 @@ class LocalModel:
 
     # --- forwards -----------------------------------------------------------------------------------------
     def prefill(self, prompts: Sequence[Sequence[int]]) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
-        """Run left-padded prompts; return fp32 last-position logits [B, V], the cache and the 2-D mask."""
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for r, p in enumerate(prompts):
-            ids[r, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
-            mask[r, width - len(p) :] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        """Run the prompts; return fp32 last-position logits [B, V], the cache and the 2-D mask.
+
+        Prompts that share a beginning (see `_local_prefix`) have it computed once: the distinct heads are
+        prefilled, their cache rows copied to every prompt of their group, and the tails run on top. A row's
+        cache is then [padding | head | padding | tail], with the mask and explicit positions saying which
+        columns are real, so later forwards treat it exactly like a left-padded prompt.
+        """
         cache = DynamicCache(config=self.model.config)
-        logits = self.forward(ids, mask, positions, cache, logits_to_keep=1, real=int(mask.sum()))
+        split = split_points(prompts) if self.share_prefixes and len(prompts) > 1 else None
+        if split is None or not all(type(layer) is DynamicLayer for layer in cache.layers):
+            ids, mask, positions = _left_padded(prompts, self.pad_id)
+            logits = self._forward_padded(ids, mask, positions, cache)
+            return logits, cache, mask.to(self.device)
+        group_of, heads = split
+        first = {}
+        for r, g in enumerate(group_of):
+            first.setdefault(g, r)
+        head_ids, head_mask, head_pos = _left_padded(
+            [prompts[first[g]][: heads[g]] for g in range(len(heads))], self.pad_id
+        )
+        self._forward_padded(head_ids, head_mask, head_pos, cache)
+        rows = torch.tensor(group_of, dtype=torch.long)
+        keep_rows(cache, rows)
+        cuts = [heads[g] for g in group_of]
+        tail_ids, tail_mask, tail_pos = _left_padded(
+            [p[c:] for p, c in zip(prompts, cuts, strict=True)], self.pad_id
+        )
+        offset = torch.tensor(cuts, dtype=torch.long)[:, None]
+        tail_pos = torch.where(tail_mask.bool(), tail_pos + offset, torch.zeros_like(tail_pos))
+        mask = torch.cat([head_mask[rows], tail_mask], dim=1).to(self.device)
+        self.stats.shared_tokens += sum(cuts) - sum(heads)
+        logits = self.forward(
+            tail_ids.to(self.device),
+            mask,
+            tail_pos.to(self.device),
+            cache,
+            logits_to_keep=1,
+            real=int(tail_mask.sum()),
+        )
         return logits[:, -1, :].float(), cache, mask
+
+    def _forward_padded(
+        self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, cache: DynamicCache
+    ) -> torch.Tensor:
+        ids, mask, positions = ids.to(self.device), mask.to(self.device), positions.to(self.device)
+        logits = self.forward(ids, mask, positions, cache, logits_to_keep=1, real=int(mask.sum()))
+        return logits[:, -1, :].float()
 
     def forward(
         self,
@@ -172,6 +212,19 @@ class LocalModel:
         blocked = torch.finfo(self._dtype).min
         zero = torch.zeros((), dtype=self._dtype, device=allowed.device)
         return torch.where(allowed, zero, torch.full((), blocked, dtype=self._dtype, device=allowed.device))
+
+
+def _left_padded(
+    prompts: Sequence[Sequence[int]], pad_id: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Token ids, 0/1 mask and position ids [B, W] of left-padded prompts (a row's first token at position 0)."""
+    width = max(len(p) for p in prompts)
+    ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for r, p in enumerate(prompts):
+        ids[r, width - len(p) :] = torch.tensor(list(p), dtype=torch.long)
+        mask[r, width - len(p) :] = 1
+    return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0)
 
 
 def keep_rows(cache: DynamicCache, rows: torch.Tensor) -> None:

@@ -7,7 +7,7 @@
     lm.stats.as_dict()                                           # forwards, tokens, wall time
 
 Where the speed comes from: prompts sorted by length and left-padded, one prefill per prompt (shared by its
-samples), a hand-written decode loop over the KV cache in which a row leaves the batch the moment it ends
+samples) and one per beginning that several prompts share (`_local_prefix`: the hypotheticals of one item), a hand-written decode loop over the KV cache in which a row leaves the batch the moment it ends
 (EOS, `max_tokens`, or `stop_when` on its text) and queued prompts take the free places (`_local_decode`),
 and exact answer distributions by batched best-first tree expansion instead of many samples (`_local_exact`).
 
@@ -28,16 +28,19 @@ from typing import Any
 import torch
 
 from inward._threads import apply_threads
-from inward.backends._local_core import EngineStats, LocalModel, length_buckets, timed
+from inward.backends._local_core import EngineStats, LocalModel, timed
 from inward.backends._local_decode import Job, generate_jobs
 from inward.backends._local_exact import exact_bucket
+from inward.backends._local_prefix import share_batches
 from inward.backends.base import Distribution, GenerateConfig, Generation, Messages, Resolve, StopWhen
 from inward.backends.identity import folder_sha, local_identity, weights_sha
 from inward.errors import UserError
 
 __all__ = ["EngineStats", "LocalBackend"]
 
-ENGINE_VERSION = "inward-local/1"  # bump when decoding numerics change (bucketing, masks, dtype handling)
+ENGINE_VERSION = (
+    "inward-local/2"  # bump when decoding numerics change (bucketing, masks, prefix sharing, dtype)
+)
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -48,7 +51,8 @@ class LocalBackend:
     weights, kept separate otherwise); `device`: "auto" (CUDA if present), "cpu", "cuda[:i]"; `dtype`:
     float32 (CPU default), bfloat16 (CUDA default), float16; `batch_size`: rows per forward; `threads`:
     torch CPU threads (default: $INWARD_THREADS, else the cores other processes leave free, see
-    `inward._threads`); `expand_width`: prefixes per prompt per forward in `distribution`.
+    `inward._threads`); `expand_width`: prefixes per prompt per forward in `distribution`; `share_prefixes`:
+    prefill a beginning that several prompts of a batch share once (`_local_prefix`; off only to measure it).
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class LocalBackend:
         ref: str | None = None,
         threads: int | None = None,
         expand_width: int = 8,
+        share_prefixes: bool = True,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -93,7 +98,7 @@ class LocalBackend:
             model = _with_adapter(model, self.adapter, merge=self.adapter_merged)
         model.to(self.device).eval()
         self.stats = EngineStats()
-        self._lm = LocalModel(model, tokenizer, self.device, self.stats)
+        self._lm = LocalModel(model, tokenizer, self.device, self.stats, share_prefixes=share_prefixes)
 
     @property
     def model(self) -> Any:
@@ -133,7 +138,8 @@ class LocalBackend:
             seeds = [_seeds(config, p, per_prompt) for p in prompts] if sampled else None
             jobs: list[Job] = []
             owner: list[int] = []
-            for i in sorted(range(len(prompts)), key=lambda i: (len(encoded[i]), i)):
+            # Prompts that share a beginning are queued next to each other, so that one prefill serves them.
+            for i in (i for batch in share_batches(encoded, self.batch_size) for i in batch):
                 for start in range(0, per_prompt, chunk):
                     jobs.append(Job(encoded[i], stops[i], seeds[i][start : start + chunk] if seeds else None))
                     owner.append(i)
@@ -165,7 +171,7 @@ class LocalBackend:
         out: list[Distribution] = [Distribution(probs={}, covered=0.0)] * len(prompts)
         with timed(self.stats, len(prompts)):
             encoded = [self._lm.encode(p) for p in prompts]
-            for bucket in length_buckets([len(e) for e in encoded], self.batch_size):
+            for bucket in share_batches(encoded, self.batch_size):
                 results = exact_bucket(
                     self._lm,
                     [encoded[i] for i in bucket],
@@ -184,7 +190,7 @@ class LocalBackend:
         out: list[dict[str, float]] = [{} for _ in prompts]
         with timed(self.stats, len(prompts)):
             encoded = [self._lm.encode(p) for p in prompts]
-            for bucket in length_buckets([len(e) for e in encoded], self.batch_size):
+            for bucket in share_batches(encoded, self.batch_size):
                 logits, _, _ = self._lm.prefill([encoded[i] for i in bucket])
                 logprobs = torch.log_softmax(logits, dim=-1)
                 for b, i in enumerate(bucket):
