@@ -8,6 +8,10 @@ download at run time), answers come from inward's own local backend (same chat t
 dtype as `inward object`), so an inspect run and an inward run of the same model give the same answers, and any
 other inward ref (`hf/<folder>`, `local/...+adapter=NAME` with a folder, `openai-compatible/...`) works too.
 
+`-M` model args are the backend's options (e.g. `-M batch_size=8 -M device=cpu`); a process builds one backend
+per ref and options, so the weights load once. Calls do not go through inward's store cache (inspect has its
+own, `--cache`); to keep answers in the store, run `inward object` or import the log (`inward inspect import-log`).
+
 inspect calls `generate` once per sample, concurrently; requests are served one batch at a time from a worker
 thread (the local backend is not re-entrant), batching whatever requests with the same settings are waiting.
 """
@@ -50,9 +54,7 @@ class InwardModelAPI(ModelAPI):
             raise UserError(
                 "inward/inspect/... would call inspect from inspect; use the inspect model directly"
             )
-        from inward.backends import make_backend
-
-        self.backend = make_backend(model_name, **model_args)
+        self.backend = _backend(model_name, model_args)
         self._lock = asyncio.Lock()
         self._waiting: list[tuple[list[dict[str, str]], base.GenerateConfig, asyncio.Future[Any]]] = []
 
@@ -100,6 +102,20 @@ class InwardModelAPI(ModelAPI):
             total_tokens=g.prompt_tokens + g.completion_tokens,
         )
         return out
+
+
+_BACKENDS: dict[str, Any] = {}
+
+
+def _backend(ref: str, options: dict[str, Any]) -> Any:
+    """One backend per (ref, options) in a process: inspect may build a model more than once per eval, and a
+    local model's weights should load once."""
+    from inward.backends import make_backend
+
+    key = ref + repr(sorted(options.items()))
+    if key not in _BACKENDS:
+        _BACKENDS[key] = make_backend(ref, **options)
+    return _BACKENDS[key]
 
 
 @modelapi(name="inward")
