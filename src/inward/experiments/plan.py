@@ -40,7 +40,7 @@ ASSUMPTION_TEXT = (
     "accuracies 0.5 (the largest variance), correlation 0.2 between the two conditions on a row, intraclass "
     f"correlation 0.3 within a prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
 )
-COSTS_VERSION = 2
+COSTS_VERSION = 3  # 3: measured with shared-prefix prefill (the hypotheticals of one item share it)
 
 
 @dataclass
