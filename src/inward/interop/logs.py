@@ -303,7 +303,11 @@ def export_log(
     cross = kind == "hypothetical" and about_id.key != meta_id.key
     task_names = sorted({s.metadata["task"] for s in samples})
     created = _now()
+    digest = _digest(meta_id.key, about_id.key, kind, [s.id for s in samples], created)
     spec = EvalSpec(
+        eval_id=digest,
+        run_id=digest,
+        task_id=_digest(kind, task_names, split, template.name),
         created=created,
         task="inward/self_prediction" if kind == "hypothetical" else "inward/object_level",
         task_args={"tasks": ",".join(task_names), "split": split, "template": template.name}
@@ -346,6 +350,13 @@ def export_log(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_eval_log(log, str(out), format="eval")
     return Exported(path=out, level=kind, samples=len(samples))
+
+
+def _digest(*parts: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:22]
 
 
 def _read(path: str | Path) -> Any:
