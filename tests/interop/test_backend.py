@@ -130,3 +130,12 @@ def test_distribution_from_inspect_logprobs() -> None:
     assert d.method == "logprobs"
     assert d.probs == pytest.approx({"A": 0.7, "C": 0.2})
     assert d.covered == pytest.approx(0.9)
+
+
+def test_package_imports_inspect_only_on_use() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, inward.interop as I; a = 'inspect_ai' in sys.modules; I.export_log; print(a, 'inspect_ai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
