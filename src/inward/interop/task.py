@@ -124,10 +124,11 @@ def two_stage(template: str = prompts.DEFAULT.name, seed: int = 0) -> Solver:
     """Object-level prompt to the object model (role "object", else the evaluated model), property and
     compliance by inward's rules, then the hypothetical to the evaluated model in a fresh conversation."""
     tpl = prompts.get(template)
-    answers: dict[tuple[str, str, str], asyncio.Future[Any]] = {}  # (object model, task, item) → output
+    # (event loop, object model, task, item) → its output; the loop keeps two evals of one task apart
+    answers: dict[tuple[int, str, str, str], asyncio.Future[Any]] = {}
 
     async def object_answer(model: Any, t: T.Task, item: T.Item) -> Any:
-        key = (str(model), t.name, item.id)
+        key = (id(asyncio.get_running_loop()), str(model), t.name, item.id)
         if key not in answers:  # asked once per item, shared by its properties' samples
             msgs = to_chat_messages(tpl.object_messages(t, item))
             answers[key] = asyncio.ensure_future(
