@@ -66,6 +66,10 @@ class Plan:
     comparisons: list[Comparison]
     assumptions: str = ASSUMPTION_TEXT
     notes: list[str] = field(default_factory=list)
+    costs: dict[str, dict[str, float]] | None = None  # per-row costs measured here, when known
+
+    def __str__(self) -> str:
+        return "\n".join(format_plan(self, self.costs))
 
     def rows_by(self) -> dict[tuple[str, str], int]:
         """(base model, kind) → rows over every step and seed."""

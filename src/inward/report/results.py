@@ -594,6 +594,25 @@ class Results(_Model):
                 f"{first['msg']}); re-run the experiment to rewrite it"
             ) from None
 
+    @property
+    def table(self) -> Any:
+        """The evidence table as a pandas DataFrame: one row per claim, with effect, interval, p and verdict."""
+        import pandas as pd
+
+        rows = self.evidence.rows if self.evidence else []
+        return pd.DataFrame([r.model_dump() for r in rows])
+
+    def summary(self) -> str:
+        """The markdown summary the CLI prints after a run (evidence table first)."""
+        from inward.report.summary import markdown_summary
+
+        return markdown_summary(self)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p><b>{html.escape(self.run.name)}</b></p>" + self.table.to_html(index=False, escape=True)
+
     def save(self, path: str | Path) -> Path:
         """Write as indented JSON atomically (a reader never sees half a file); returns the path."""
         return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")

@@ -170,6 +170,24 @@ class ScoreResult:
             "object_compliance": self.object_compliance.to_dict(orient="records"),
         }
 
+    def summary(self) -> str:
+        """The micro-averaged accuracy with its intervals and the mode baseline, in one line per group."""
+        kind = "self-prediction" if self.object_model == self.meta_model else "cross-prediction"
+        lines = [f"{kind}: {self.meta_model} predicting {self.object_model} ({len(self.scored)} rows)"]
+        for r in self.table.to_dict(orient="records"):
+            name = "average (micro)" if r["group"] == M.AVERAGE else r["group"]
+            lines.append(
+                f"  {name}: {100 * r['acc']:.1f}% (item-clustered 95% CI {100 * r['cluster_low']:.1f}–"
+                f"{100 * r['cluster_high']:.1f}; n {r['n']}), mode baseline {100 * r['baseline']:.1f}%"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = html.escape(self.summary().splitlines()[0])
+        return f"<p><b>{head}</b></p>" + self.table.to_html(index=False, escape=True)
+
     def print(self, console: Any) -> None:
         from rich.table import Table
 
