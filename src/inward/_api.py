@@ -23,6 +23,8 @@ from inward.errors import UserError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from inward.tasks import Split
+
     from inward.experiments.config import ExperimentConfig
     from inward.experiments.plan import Plan
     from inward.report.results import Results
@@ -40,7 +42,7 @@ __all__ = [
     "load",
     "object_level",
     "plan",
-    "report",
+    "render_report",
     "run",
     "score",
     "train",
@@ -60,19 +62,23 @@ class Workspace:
 
     @property
     def store(self) -> Any:
-        """The workspace's `inward.store.Store` (opened, and the folder created, on first use)."""
-        if self._store is None:
+        """The workspace's `inward.store.Store` (opened, and the folder created, on first use; reopened if
+        someone closed it)."""
+        if self._store is None or self._store.closed:
             import sqlite3
 
+            from inward.paths import WORKSPACE_ENV
             from inward.store import Store
 
+            where = f"pass --workspace DIR (or set {WORKSPACE_ENV}; in Python inward.workspace(DIR)) to a folder you can write"
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise UserError(f"cannot use workspace {self.path} ({e.strerror or e}); {where}") from None
+            try:
                 self._store = Store.open(self.path)
-            except (OSError, sqlite3.OperationalError) as e:
-                raise UserError(
-                    f"cannot use workspace {self.path} ({e}); pass another folder to inward.workspace()"
-                ) from None
+            except sqlite3.OperationalError as e:  # e.g. inward.db is a folder, or the disk is read-only
+                raise UserError(f"cannot open the store in {self.path} ({e}); {where}") from None
         return self._store
 
     def runs(self) -> list[str]:
@@ -233,7 +239,7 @@ def object_level(
     model: ModelArg,
     *,
     tasks: Sequence[str] | str | None = None,
-    split: str = "val",
+    split: Split = "val",
     limit: int | None = None,
     template: Any = "inward-v1",
     config: Any = "auto",
@@ -282,7 +288,7 @@ def hypothetical(
     about: ModelArg | None = None,
     tasks: Sequence[str] | str | None = None,
     properties: Sequence[str] | str | None = None,
-    split: str = "val",
+    split: Split = "val",
     limit: int | None = None,
     template: Any = "inward-v1",
     object_config: Any = "auto",
@@ -330,7 +336,7 @@ def score(
     hypothetical: ModelArg,
     tasks: Sequence[str] | str | None = None,
     properties: Sequence[str] | str | None = None,
-    split: str = "val",
+    split: Split = "val",
     template: Any = "inward-v1",
     object_config: Any = "auto",
     paper_code: bool = False,
@@ -450,12 +456,14 @@ def _run_dir(run: str | Path, workspace: Workspace | str | Path | None) -> Path:
         return candidate
     known = ", ".join(ws.runs()) or "none yet"
     raise UserError(
-        f"no results for run {str(run)!r} (looked in {candidate}; runs in {ws.path}: {known}); "
-        "run the experiment first"
+        f"no results.json for run {str(run)!r} (looked in {candidate}; runs there: {known}); run the "
+        "experiment first (`inward run EXPERIMENT.yaml`, or inward.run)"
     )
 
 
-def report(run: str | Path, *, workspace: Workspace | str | Path | None = None, console: Any = None) -> Path:
+def render_report(
+    run: str | Path, *, workspace: Workspace | str | Path | None = None, console: Any = None
+) -> Path:
     """(Re)write a run's HTML report from its results.json; returns the path of index.html."""
     from inward.experiments.runner import render
 

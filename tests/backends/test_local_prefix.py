@@ -75,7 +75,9 @@ def test_sharing_changes_the_work_not_the_answers(tiny_model_dir: Path, batch_si
     prompts = _hypotheticals(5)
     runs = {}
     for share in (False, True):
-        lm = LocalBackend(tiny_model_dir, device="cpu", batch_size=batch_size, threads=1, share_prefixes=share)
+        lm = LocalBackend(
+            tiny_model_dir, device="cpu", batch_size=batch_size, threads=1, share_prefixes=share
+        )
         texts = [g[0].text for g in lm.generate(prompts, GenerateConfig(temperature=0.0, max_tokens=8))]
         dists = lm.distribution(prompts, [lambda text, done: text[:1] or None] * len(prompts))
         encoded = [lm._lm.encode(p) for p in prompts[:batch_size]]

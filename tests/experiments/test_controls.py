@@ -260,8 +260,9 @@ def test_a_run_that_extends_another_trains_only_what_is_new(tmp_path: Path) -> N
 
 
 def test_the_plan_counts_shots_in_context_as_longer_prompts(tmp_path: Path) -> None:
-    """A hypothetical after k shots costs about k + 1 plain ones (prefill dominates): 289 s measured for k = 4
-    against 52 s for the same 154 plain hypotheticals of SmolLM2 on the cpu demo."""
+    """A hypothetical after k shots costs 1 + 0.3 k plain ones: the shots, the same for every prompt of a task
+    and property, are prefilled once per batch (69 s measured for k = 2 against 44 s for the same plain
+    hypotheticals of SmolLM2 on the cpu demo)."""
     from inward.experiments.config import ExperimentConfig
     from inward.experiments.plan import make_plan
 
@@ -270,4 +271,4 @@ def test_the_plan_counts_shots_in_context_as_longer_prompts(tmp_path: Path) -> N
     meta = {s.name: s.rows for s in plan.steps if s.kind == "meta" and s.experiment == "in_context"}
     plain = next(v for k, v in meta.items() if "shots0" in k)
     four = next(v for k, v in meta.items() if "shots4" in k)
-    assert plain > 0 and four == 5 * plain
+    assert plain > 0 and four == round(2.2 * plain)

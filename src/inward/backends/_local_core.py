@@ -149,7 +149,7 @@ class LocalModel:
             logits = self._forward_padded(ids, mask, positions, cache)
             return logits, cache, mask.to(self.device)
         group_of, heads = split
-        first = {}
+        first: dict[int, int] = {}
         for r, g in enumerate(group_of):
             first.setdefault(g, r)
         head_ids, head_mask, head_pos = _left_padded(

@@ -24,17 +24,14 @@ class AppState:
     paper_data: Path | None
 
     def store(self):  # type: ignore[no-untyped-def]
-        import sqlite3
+        return self.api_workspace().store
 
-        from inward.store import Store
+    def api_workspace(self):  # type: ignore[no-untyped-def]
+        """The Python API's `inward.Workspace` of this folder (one store per folder, shared with the API)."""
+        from inward import workspace
 
         self.ensure_workspace()
-        try:
-            return Store.open(self.workspace)
-        except sqlite3.OperationalError as e:  # e.g. inward.db is a folder, or the disk is read-only
-            raise UserError(
-                f"cannot open the store in {self.workspace} ({e}); pass --workspace DIR to a folder you can write"
-            ) from None
+        return workspace(self.workspace)
 
     def ensure_workspace(self) -> Path:
         """The workspace folder, created if needed; a UserError when it cannot be (a file in the way, no

@@ -47,14 +47,14 @@ def with_seeds(cfg: object, seeds: tuple[int, ...] | None) -> object:
 @click.pass_obj
 def run_cmd(state: AppState, experiment: Path, seeds_opt: str | None, dry_run: bool) -> None:
     """Run the experiments of a YAML file; re-running after an interruption continues where it stopped."""
+    from inward import run
     from inward.experiments.config import load_config
-    from inward.experiments.runner import run_experiment
 
     cfg = with_seeds(load_config(experiment), parse_seeds(seeds_opt))
     if dry_run:
         print_plan(cfg, state.ensure_workspace(), measure=False)
         return
-    run_experiment(cfg, state.ensure_workspace(), console=console)  # type: ignore[arg-type]
+    run(cfg, workspace=state.api_workspace(), console=console)
 
 
 def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
@@ -94,12 +94,6 @@ def plan_cmd(state: AppState, experiment: Path, seeds_opt: str | None, measure: 
 @click.pass_obj
 def report_cmd(state: AppState, run: str) -> None:
     """(Re)write the HTML report of RUN (a run name in the workspace, or a folder with results.json)."""
-    from inward.errors import UserError
-    from inward.experiments.runner import render
+    from inward import render_report
 
-    run_dir = Path(run) if Path(run, "results.json").is_file() else state.workspace / "runs" / run
-    if not (run_dir / "results.json").is_file():
-        raise UserError(
-            f"no results.json for run {run!r} (looked in {run_dir}); run `inward run EXPERIMENT.yaml` first"
-        )
-    render(run_dir, console=console)
+    render_report(run, workspace=state.workspace, console=console)

@@ -1,7 +1,8 @@
-"""`inward object | meta | score`: behaviour, hypotheticals and self/cross-prediction accuracy."""
+"""`inward object | hypothetical | score`: behaviour, hypotheticals and self/cross-prediction accuracy."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import click
@@ -35,13 +36,11 @@ def _task_names(tasks: tuple[str, ...]) -> list[str]:
     return [T.get(n).name for n in names] if names else list(T.HELD_OUT_TASKS)
 
 
-def _backend(state: AppState, model: str, batch_size: int | None, device: str | None):  # type: ignore[no-untyped-def]
-    from inward.backends import make_backend
-    from inward.runs.adapters import adapter_resolver
+def _model(state: AppState, model: str, batch_size: int | None, device: str | None):  # type: ignore[no-untyped-def]
+    from inward import get_model
 
-    store = state.store()
     opts = {k: v for k, v in {"batch_size": batch_size, "device": device}.items() if v is not None}
-    return store, make_backend(model, adapter_path=adapter_resolver(store), **opts)
+    return get_model(model, workspace=state.api_workspace(), **opts)
 
 
 def _object_config(model: str, name: str | None, samples: int, temperature, max_tokens, seed: int, mode_of):  # type: ignore[no-untyped-def]
@@ -135,33 +134,27 @@ def object_cmd(
     exact,
 ) -> None:  # type: ignore[no-untyped-def]
     """Run the object-level task prompts and store the model's behaviour (under the printed object config)."""
-    from inward import prompts as PR
-    from inward.runs import run_object, run_object_distributions
+    from inward import object_level
 
     names = _task_names(tasks)
-    tpl = PR.get(template)
     cfg = _object_config(model, object_config, samples, temperature, max_tokens, seed, mode_of)
-    store, backend = _backend(state, model, batch_size, device)
-    res = run_object(
-        store,
-        backend,
+    res = object_level(
+        _model(state, model, batch_size, device),
         tasks=names,
         split=split,
         limit=limit,
-        template=tpl,
+        template=template,
         config=cfg,
         early_stop=not no_early_stop,
+        exact=exact,
     )
     console.print(
         f"object-level: {res.new_rows} new, {res.existing_rows} already stored under object config "
         f"'{cfg.name}' → {state.workspace}"
     )
-    if exact:
-        n = run_object_distributions(store, backend, tasks=names, split=split, limit=limit, template=tpl)
-        console.print(f"exact distributions: {n} new")
 
 
-@cli.command("meta")
+@cli.command("hypothetical")
 @click.option("-m", "--model", required=True, help="The model answering the hypotheticals.")
 @click.option(
     "--about", help="Whose object-level behaviour the questions are about (default: the same model)."
@@ -185,7 +178,7 @@ def object_cmd(
 )
 @_engine_options
 @click.pass_obj
-def meta_cmd(
+def hypothetical_cmd(
     state: AppState,
     model,
     about,
@@ -205,52 +198,44 @@ def meta_cmd(
     exact,
 ) -> None:  # type: ignore[no-untyped-def]
     """Ask hypothetical questions (only for items whose object-level answer was compliant). The decoding
-    flags set the hypothetical answers' decoding; --object-config names whose behaviour they are about."""
-    from inward import prompts as PR
-    from inward.runs import META_CONFIG, run_meta, run_meta_distributions
-    from inward.runs.configs import object_config_for
-    from inward.runs.score import canonical_properties
+    flags set the hypothetical answers' decoding; --object-config names whose behaviour they are about.
+    `inward meta` is the same command (its old name)."""
+    from inward import hypothetical
+    from inward.runs import META_CONFIG
 
     names = _task_names(tasks)
-    tpl = PR.get(template)
-    properties = canonical_properties(split_csv(props))
-    cfg = _config(META_CONFIG, samples, temperature, max_tokens, seed)
-    ocfg = object_config_for(about or model, object_config)
     if about is not None:  # checked before the backend: a bad --about must not cost a model load
         check_model(state.store(), about)
-    store, backend = _backend(state, model, batch_size, device)
-    res = run_meta(
-        store,
-        backend,
-        tasks=names,
-        properties=properties,
+    res = hypothetical(
+        _model(state, model, batch_size, device),
         about=about,
+        tasks=names,
+        properties=split_csv(props) or None,
         split=split,
         limit=limit,
-        template=tpl,
-        config=cfg,
-        object_config=ocfg,
-        include_undefined=paper_code,
+        template=template,
+        object_config=object_config,
+        paper_code=paper_code,
+        exact=exact,
+        config=_config(META_CONFIG, samples, temperature, max_tokens, seed),
     )
     console.print(f"hypothetical: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
-    if exact:
-        n = run_meta_distributions(
-            store,
-            backend,
-            tasks=names,
-            properties=properties,
-            about=about,
-            split=split,
-            limit=limit,
-            template=tpl,
-            object_config=ocfg,
-        )
-        console.print(f"exact distributions: {n} new")
+
+
+_meta_alias = copy.copy(hypothetical_cmd)
+_meta_alias.hidden = True
+cli.add_command(_meta_alias, "meta")
 
 
 @cli.command("score")
 @click.option("--object", "object_model", required=True, help="Whose behaviour is the ground truth.")
-@click.option("--meta", "meta_model", required=True, help="Whose hypothetical answers are scored.")
+@click.option(
+    "--hypothetical",
+    "--meta",
+    "meta_model",
+    required=True,
+    help="Whose hypothetical answers are scored (--meta: the old name).",
+)
 @_TASKS
 @click.option("-p", "--properties", "props", multiple=True)
 @_SPLIT
@@ -275,21 +260,19 @@ def score_cmd(
     paper_code,
     as_json,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Accuracy of META's hypotheticals against OBJECT's behaviour, per property and micro-averaged."""
-    from inward import prompts as PR
-    from inward.metrics import rules_for
-    from inward.runs import score
+    """Accuracy of HYPOTHETICAL's predictions of OBJECT's behaviour, per property and micro-averaged."""
+    from inward import score
 
     res = score(
-        state.store(),
-        object_model=object_model,
-        meta_model=meta_model,
+        object=object_model,
+        hypothetical=meta_model,
         tasks=_task_names(tasks),
         properties=split_csv(props) or None,
         split=split,
-        template=PR.get(template),
+        template=template,
         object_config=object_config,
-        rules=rules_for(paper_code),
+        paper_code=paper_code,
+        workspace=state.api_workspace(),
     )
     if as_json:
         click.echo(json.dumps(res.to_dict(), indent=2, default=str))
@@ -316,14 +299,19 @@ def score_cmd(
 @click.pass_obj
 def demo_cmd(state: AppState, quick: bool, profile: str, seeds_opt: str | None, plan_only: bool) -> None:
     """Run the paper's four experiments and the controls offline on the bundled models; write the report."""
+    from inward import demo
     from inward.cli.experiments_cmd import parse_seeds
     from inward.experiments.demo import run_demo
 
-    run_demo(
-        state.ensure_workspace(),
-        quick=quick,
-        profile=profile,
-        console=console,
-        seeds=parse_seeds(seeds_opt),
-        plan_only=plan_only,
-    )
+    seeds = parse_seeds(seeds_opt)
+    if plan_only:
+        run_demo(
+            state.ensure_workspace(),
+            quick=quick,
+            profile=profile,
+            console=console,
+            seeds=seeds,
+            plan_only=True,
+        )
+        return
+    demo(profile, quick=quick, seeds=seeds, workspace=state.api_workspace(), console=console)

@@ -189,8 +189,9 @@ def make_plan(cfg: ExperimentConfig, workspace: Path, *, models: Any = None) -> 
     from inward.experiments.controls import Control
 
     for name in cfg.experiments:  # a control compares the target's self-prediction with each predictor
-        if issubclass(REGISTRY[name], Control) and REGISTRY[name].makes_claims:
-            what = f"{cfg.controls.target.upper()} self vs {REGISTRY[name].title.lower()}"
+        cls = REGISTRY[name]
+        if issubclass(cls, Control) and cls.makes_claims:
+            what = f"{cfg.controls.target.upper()} self vs {cls.title.lower()}"
             on_eval_rows(f"{name}:", what, "self_vs_cross")
     if len(cfg.seeds) > 1:
         for c in comps:  # combine_seeds never shrinks the item error below one seed's: same MDE at best

@@ -7,6 +7,7 @@ from inward.experiments import (
     calibration,  # noqa: F401
     cross_prediction,  # noqa: F401
     self_training,  # noqa: F401
+    untrained,  # noqa: F401
 )
 from inward.experiments.base import REGISTRY, Experiment
 from inward.experiments.controls import (
@@ -20,6 +21,7 @@ from inward.experiments.controls import (
 )
 
 BUILT_IN = (
+    "untrained",  # no training: the starting point, and all an untrainable (API, inspect) model can run
     "self_training",
     "cross_prediction",
     "calibration",

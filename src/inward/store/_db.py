@@ -133,6 +133,10 @@ class Database:
         finally:
             state.depth = depth
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
