@@ -23,12 +23,11 @@ from inward.errors import UserError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from inward.tasks import Split
-
     from inward.experiments.config import ExperimentConfig
     from inward.experiments.plan import Plan
     from inward.report.results import Results
     from inward.runs.score import ScoreResult
+    from inward.tasks import Split
 
 __all__ = [
     "Behaviour",
