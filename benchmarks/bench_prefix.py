@@ -18,7 +18,7 @@ from inward.backends.base import GenerateConfig
 from inward.backends.local import LocalBackend
 from inward.models import install
 from inward.prompts import DEFAULT
-from inward.runs.meta_level import META_CONFIG
+from inward.runs.hypothetical import HYPOTHETICAL_CONFIG
 from inward.tasks import get as get_task
 
 TASKS = ("animals_long", "mmlu_non_cot")
@@ -63,7 +63,7 @@ def main() -> None:
         runs: dict[bool, list[dict[str, object]]] = {False: [], True: []}
         for r in range(args.rounds):
             for share in (False, True) if r % 2 == 0 else (True, False):
-                runs[share].append(run(path, msgs, share, META_CONFIG))
+                runs[share].append(run(path, msgs, share, HYPOTHETICAL_CONFIG))
 
         def med(share: bool, key: str, runs: dict[bool, list[dict[str, object]]] = runs) -> float:
             return statistics.median(float(x[key]) for x in runs[share])  # type: ignore[arg-type]

@@ -42,12 +42,14 @@ def _props(task: str) -> list[str]:
     return [p for p in T.get(task).properties if not P.get(p).training_only]
 
 
-def _hand(object_model: str, meta_model: str, tasks: list[str], n: int) -> dict[str, tuple[int, int, float]]:
+def _hand(
+    object_model: str, hypothetical_model: str, tasks: list[str], n: int
+) -> dict[str, tuple[int, int, float]]:
     fakes = S.ScriptedModels(None)
     obj: dict[tuple, str] = {}
     for t in tasks:
         obj |= S.behaviour(fakes.backend(object_model), [t], n, _props(t))
-    return S.prediction_table(obj, fakes.backend(meta_model), sorted(obj))
+    return S.prediction_table(obj, fakes.backend(hypothetical_model), sorted(obj))
 
 
 def test_the_example_prints_the_hand_computed_self_and_cross_accuracy(

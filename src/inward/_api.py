@@ -303,15 +303,15 @@ def hypothetical(
     `GenerateConfig` (default greedy, 12 tokens); `paper_code` also asks about compliant answers whose
     property is undefined, as the paper's code did.
     """
-    from inward.runs import META_CONFIG, run_meta, run_meta_distributions
+    from inward.runs import HYPOTHETICAL_CONFIG, run_hypothetical_distributions, run_hypotheticals
     from inward.runs.configs import object_config_for
-    from inward.runs.score import load_meta
+    from inward.runs.score import load_hypotheticals
 
     m = _model(model, workspace)
     target = _label(about) if about is not None else m.ref
     names, tpl, props = _tasks(tasks), _template(template), _properties(properties)
     ocfg = object_config_for(target, object_config)
-    cfg = config or META_CONFIG
+    cfg = config or HYPOTHETICAL_CONFIG
     store = m.workspace.store
     kwargs: dict[str, Any] = {
         "tasks": names,
@@ -322,10 +322,10 @@ def hypothetical(
         "template": tpl,
         "object_config": ocfg,
     }
-    res = run_meta(store, m.backend, config=cfg, include_undefined=paper_code, **kwargs)
+    res = run_hypotheticals(store, m.backend, config=cfg, include_undefined=paper_code, **kwargs)
     if exact:
-        run_meta_distributions(store, m.backend, **kwargs)
-    table = load_meta(store, m.backend, tasks=names, properties=props, split=split, template=tpl)
+        run_hypothetical_distributions(store, m.backend, **kwargs)
+    table = load_hypotheticals(store, m.backend, tasks=names, properties=props, split=split, template=tpl)
     return Hypotheticals(m.ref, target, table, res.new_rows, res.existing_rows)
 
 
@@ -351,7 +351,7 @@ def score(
     return _score(
         ws.store,
         object_model=_label(object),
-        meta_model=_label(hypothetical),
+        hypothetical_model=_label(hypothetical),
         tasks=_tasks(tasks),
         properties=_properties(properties),
         split=split,

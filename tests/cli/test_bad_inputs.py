@@ -587,7 +587,7 @@ CASES: list[Case] = [
     ),
     Case(
         "meta/unknown-adapter",
-        lambda b: ["meta", "-m", f"{BASE}+adapter=nosuch", "-t", "animals_long"],
+        lambda b: ["hypothetical", "-m", f"{BASE}+adapter=nosuch", "-t", "animals_long"],
         "no trained adapter named 'nosuch'",
     ),
     # names and counts, checked before any backend is built
@@ -603,21 +603,30 @@ CASES: list[Case] = [
     Case("object/no-model", lambda b: ["object", "-t", "animals_long"], "'-m' / '--model'", "usage"),
     Case(
         "meta/unknown-property",
-        lambda b: ["meta", "-m", BASE, "-t", "animals_long", "-p", "nosuch"],
+        lambda b: ["hypothetical", "-m", BASE, "-t", "animals_long", "-p", "nosuch"],
         "unknown property 'nosuch'",
     ),
     Case(
         "meta/about-bad-ref",
-        lambda b: ["meta", "-m", BASE, "--about", "nosuch", "-t", "animals_long"],
+        lambda b: ["hypothetical", "-m", BASE, "--about", "nosuch", "-t", "animals_long"],
         "bad model ref 'nosuch'",
     ),
     Case(
         "meta/about-unknown-adapter",
-        lambda b: ["meta", "-m", BASE, "--about", f"{BASE}+adapter=nosuch", "-t", "animals_long"],
+        lambda b: ["hypothetical", "-m", BASE, "--about", f"{BASE}+adapter=nosuch", "-t", "animals_long"],
         "no trained adapter named 'nosuch'",
     ),
-    Case("meta/unknown-task", lambda b: ["meta", "-m", BASE, "-t", "nosuch"], "unknown task 'nosuch'"),
-    Case("meta/negative-limit", lambda b: ["meta", "-m", BASE, "--limit", "-1"], "'--limit'", "usage"),
+    Case(
+        "hypothetical/unknown-task",
+        lambda b: ["hypothetical", "-m", BASE, "-t", "nosuch"],
+        "unknown task 'nosuch'",
+    ),
+    Case(
+        "hypothetical/negative-limit",
+        lambda b: ["hypothetical", "-m", BASE, "--limit", "-1"],
+        "'--limit'",
+        "usage",
+    ),
     Case(
         "score/unknown-task",
         lambda b: ["score", "--object", BASE, "--meta", BASE, "-t", "nosuch"],
@@ -805,6 +814,7 @@ def test_the_battery_is_big_and_covers_every_command() -> None:
         "dataset-stats",
         "train",
         "object",
+        "hypothetical",
         "meta",
         "score",
         "dataset-build",

@@ -64,11 +64,11 @@ def _hand_score(model: str, task: str, limit: int, props: list[str]) -> dict[str
     return {g: (n, k) for g, (n, k, _) in table.items()}
 
 
-def test_object_meta_score_give_the_hand_computed_accuracy(cli: Any) -> None:
+def test_object_hypothetical_score_give_the_hand_computed_accuracy(cli: Any) -> None:
     code, out, _ = cli("object", "-m", M1, "-t", "animals_long", "--limit", "12")
     assert code == 0 and "12 new" in out and "object config 'greedy'" in out
-    assert cli("meta", "-m", M1, "-t", "animals_long", "--limit", "12")[0] == 0
-    code, out, _ = cli("score", "--object", M1, "--meta", M1, "-t", "animals_long", "--json")
+    assert cli("hypothetical", "-m", M1, "-t", "animals_long", "--limit", "12")[0] == 0
+    code, out, _ = cli("score", "--object", M1, "--hypothetical", M1, "-t", "animals_long", "--json")
     assert code == 0
     res = json.loads(out)
     got = {r["group"]: (r["n"], r["k"]) for r in res["accuracy"]}
@@ -81,26 +81,35 @@ def test_object_meta_score_give_the_hand_computed_accuracy(cli: Any) -> None:
 def test_a_greedy_seed_lands_in_the_default_config(cli: Any) -> None:
     code, out, _ = cli("object", "-m", M1, "-t", "animals_long", "--limit", "6", "--seed", "1")
     assert code == 0 and "object config 'greedy'" in out  # before: a key no later command looked up
-    code, out, _ = cli("meta", "-m", M1, "-t", "animals_long", "--limit", "6")
+    code, out, _ = cli("hypothetical", "-m", M1, "-t", "animals_long", "--limit", "6")
     assert code == 0 and "hypothetical: 0 new" not in out
 
 
 def test_non_default_decoding_is_a_named_config_later_commands_take(cli: Any) -> None:
     code, out, _ = cli("object", "-m", M1, "-t", "animals_long", "--limit", "6", "--max-tokens", "100")
     assert code == 0 and "'greedy,max_tokens=100'" in out
-    code, _, err = cli("meta", "-m", M1, "-t", "animals_long", "--limit", "6")
+    code, _, err = cli("hypothetical", "-m", M1, "-t", "animals_long", "--limit", "6")
     assert code == 2 and "--object-config greedy,max_tokens=100" in err and len(err.strip().splitlines()) == 1
     args = ["-t", "animals_long", "--object-config", "greedy,max_tokens=100"]
-    assert cli("meta", "-m", M1, "--limit", "6", *args)[0] == 0
-    code, out, _ = cli("score", "--object", M1, "--meta", M1, *args, "--json")
+    assert cli("hypothetical", "-m", M1, "--limit", "6", *args)[0] == 0
+    code, out, _ = cli("score", "--object", M1, "--hypothetical", M1, *args, "--json")
     assert code == 0 and json.loads(out)["rows"] > 0
 
 
 def test_score_by_an_alias_keeps_the_group(cli: Any) -> None:
     cli("object", "-m", M1, "-t", "mmlu_non_cot", "--limit", "20")
-    cli("meta", "-m", M1, "-t", "mmlu_non_cot", "--limit", "20", "-p", "is_either_a_or_c")
+    cli("hypothetical", "-m", M1, "-t", "mmlu_non_cot", "--limit", "20", "-p", "is_either_a_or_c")
     code, out, _ = cli(
-        "score", "--object", M1, "--meta", M1, "-t", "mmlu_non_cot", "-p", "is_either_a_or_c", "--json"
+        "score",
+        "--object",
+        M1,
+        "--hypothetical",
+        M1,
+        "-t",
+        "mmlu_non_cot",
+        "-p",
+        "is_either_a_or_c",
+        "--json",
     )
     assert code == 0
     got = {r["group"]: (r["n"], r["k"]) for r in json.loads(out)["accuracy"]}
@@ -109,8 +118,8 @@ def test_score_by_an_alias_keeps_the_group(cli: Any) -> None:
 
 def test_cross_prediction_scores_m2_against_m1s_behaviour(cli: Any) -> None:
     cli("object", "-m", M1, "-t", "survival_instinct", "--limit", "16")
-    cli("meta", "-m", M2, "--about", M1, "-t", "survival_instinct", "--limit", "16")
-    code, out, _ = cli("score", "--object", M1, "--meta", M2, "-t", "survival_instinct", "--json")
+    cli("hypothetical", "-m", M2, "--about", M1, "-t", "survival_instinct", "--limit", "16")
+    code, out, _ = cli("score", "--object", M1, "--hypothetical", M2, "-t", "survival_instinct", "--json")
     assert code == 0
     fakes = S.ScriptedModels(None)
     obj = S.behaviour(fakes.backend(M1), ["survival_instinct"], 16, ["ethical_stance"])
@@ -193,3 +202,15 @@ def test_bad_seeds_are_one_clear_line(cli: Any, tmp_path: Path, bad: str) -> Non
     code, _, err = cli("plan", str(path), "--no-measure", "--seeds", bad)
     assert code == 2
     assert "--seeds" in err and "e.g. --seeds 0,1,2" in err
+
+
+def test_meta_and_hypothetical_are_one_command(cli: Any) -> None:
+    """`meta` and `--meta` are the old names of `hypothetical` and `--hypothetical`: same rows, same score."""
+    cli("object", "-m", M1, "-t", "animals_long", "--limit", "8")
+    code, out, _ = cli("meta", "-m", M1, "-t", "animals_long", "--limit", "8")
+    assert code == 0 and "new" in out
+    code, out, _ = cli("hypothetical", "-m", M1, "-t", "animals_long", "--limit", "8")
+    assert code == 0 and "hypothetical: 0 new" in out  # the alias stored exactly these rows
+    new = json.loads(cli("score", "--object", M1, "--hypothetical", M1, "-t", "animals_long", "--json")[1])
+    old = json.loads(cli("score", "--object", M1, "--meta", M1, "-t", "animals_long", "--json")[1])
+    assert new["accuracy"] == old["accuracy"] and new["rows"] > 0

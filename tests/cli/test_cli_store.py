@@ -55,15 +55,15 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 def filled(cli: Any) -> Any:
     """M1: 12 object rows and 12 x 8 hypothetical rows on animals_long val; M2: 6 object rows."""
     assert cli("object", "-m", M1, "-t", TASK, "--limit", "12")[0] == 0
-    assert cli("meta", "-m", M1, "-t", TASK, "--limit", "12")[0] == 0
+    assert cli("hypothetical", "-m", M1, "-t", TASK, "--limit", "12")[0] == 0
     assert cli("object", "-m", M2, "-t", TASK, "--limit", "6")[0] == 0
     return cli
 
 
-def _meta_by_property(ws: Path, key: str) -> dict[str, int]:
+def _hypothetical_by_property(ws: Path, key: str) -> dict[str, int]:
     """The hand count: M1's hypothetical rows per property, read straight from the store."""
     with Store.open(ws) as store:
-        return store.meta_rows(model_id=key).groupby("property").size().to_dict()
+        return store.hypothetical_rows(model_id=key).groupby("property").size().to_dict()
 
 
 def _rows(ws: Path, key: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -71,7 +71,7 @@ def _rows(ws: Path, key: str) -> dict[str, list[tuple[Any, ...]]]:
         conn = store._conn()
         return {
             t: conn.execute(f"SELECT * FROM {t} WHERE model_id = ? ORDER BY rowid", (key,)).fetchall()
-            for t in ("object_rows", "meta_rows", "distributions")
+            for t in ("object_rows", "hypothetical_rows", "distributions")
         }
 
 
@@ -80,11 +80,11 @@ def test_store_ls_lists_models_with_their_counts(filled: Any) -> None:
     assert code == 0
     got = {m["labels"][0]: (m["key"], m["kind"], m["rows"]) for m in json.loads(out)["models"]}
     k1, k2 = filled.ident(M1).key, filled.ident(M2).key
-    n_meta = sum(_meta_by_property(filled.workspace, k1).values())
-    assert 12 <= n_meta <= 12 * 8  # asked per defined property of a compliant answer; 8 properties
+    n_hypothetical = sum(_hypothetical_by_property(filled.workspace, k1).values())
+    assert 12 <= n_hypothetical <= 12 * 8  # asked per defined property of a compliant answer; 8 properties
     assert got == {
-        M1: (k1, "base", {"object_rows": 12, "meta_rows": n_meta, "distributions": 0}),
-        M2: (k2, "base", {"object_rows": 6, "meta_rows": 0, "distributions": 0}),
+        M1: (k1, "base", {"object_rows": 12, "hypothetical_rows": n_hypothetical, "distributions": 0}),
+        M2: (k2, "base", {"object_rows": 6, "hypothetical_rows": 0, "distributions": 0}),
     }
     code, out, _ = filled("store", "ls")
     assert code == 0 and M1 in out and k1 in out and "object_rows" in out and "on disk: database" in out
@@ -96,8 +96,8 @@ def test_store_show_counts_by_task_split_and_property(filled: Any) -> None:
     counts = json.loads(out)["counts"]
     obj = [(c["task"], c["split"], c["config"], c["rows"]) for c in counts if c["table"] == "object_rows"]
     assert obj == [(TASK, "val", "greedy", 12)]
-    meta = {c["property"]: c["rows"] for c in counts if c["table"] == "meta_rows"}
-    assert meta == _meta_by_property(filled.workspace, filled.ident(M1).key) and len(meta) == 8
+    meta = {c["property"]: c["rows"] for c in counts if c["table"] == "hypothetical_rows"}
+    assert meta == _hypothetical_by_property(filled.workspace, filled.ident(M1).key) and len(meta) == 8
     code, out, _ = filled("store", "show", M1)
     assert code == 0 and f"model {filled.ident(M1).key}" in out and "greedy" in out
 
@@ -113,10 +113,10 @@ def test_store_rm_answered_no_changes_nothing(filled: Any) -> None:
 def test_store_rm_yes_removes_one_model_and_not_the_other(filled: Any) -> None:
     ws, k1, k2 = filled.workspace, filled.ident(M1).key, filled.ident(M2).key
     other = _rows(ws, k2)
-    n_meta = sum(_meta_by_property(ws, k1).values())
+    n_hypothetical = sum(_hypothetical_by_property(ws, k1).values())
     code, out, _ = filled("store", "rm", M1, "--yes")
-    assert code == 0 and f"removed {12 + n_meta} rows" in out
-    assert _rows(ws, k1) == {"object_rows": [], "meta_rows": [], "distributions": []}
+    assert code == 0 and f"removed {12 + n_hypothetical} rows" in out
+    assert _rows(ws, k1) == {"object_rows": [], "hypothetical_rows": [], "distributions": []}
     assert _rows(ws, k2) == other  # byte-identical
     code, out, _ = filled("store", "rm", M2, stdin="y\n")
     assert code == 0 and "removed 6 rows" in out
@@ -135,7 +135,7 @@ def test_export_scored_equals_the_table_inward_score_computes(filled: Any, tmp_p
     code, out, err = filled("export", "scored", "-m", M1, "-o", str(tmp_path / "scored.parquet"))
     assert code == 0, err
     with Store.open(filled.workspace) as store:
-        want = scored_table(store, object_model=M1, meta_model=M1, tasks=[TASK])
+        want = scored_table(store, object_model=M1, hypothetical_model=M1, tasks=[TASK])
     got = pd.read_parquet(tmp_path / "scored.parquet")
     assert f"exported {len(want)} scored rows" in out and len(want) > 0
     assert set(got["object_model_id"]) == {filled.ident(M1).key} and set(got["hypothetical_model"]) == {M1}

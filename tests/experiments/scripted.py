@@ -146,7 +146,7 @@ def hypothetical(fake: FakeBackend, key: tuple) -> tuple[str, bool]:
     """(normalised answer, compliant) of the fake's hypothetical answer for (task, item_id, property)."""
     task = T.get(key[0])
     item = next(it for it in task.items("val") if it.id == key[1])
-    raw = fake.meta_answer(_user(DEFAULT.hypothetical_messages(task, item, key[2])))
+    raw = fake.hypothetical_answer(_user(DEFAULT.hypothetical_messages(task, item, key[2])))
     return normalize_answer(raw), check_hypothetical(raw, P.get(key[2])) is None
 
 
@@ -174,12 +174,14 @@ def table(hits: dict[tuple, bool], values: dict[tuple, str]) -> dict[str, tuple[
     return out
 
 
-def prediction_table(obj: dict[tuple, str], meta_fake: FakeBackend, keys: Iterable[tuple]) -> dict:
+def prediction_table(obj: dict[tuple, str], hypothetical_fake: FakeBackend, keys: Iterable[tuple]) -> dict:
     values = {k: obj[k] for k in keys}
-    return table({k: correct(meta_fake, k, v) for k, v in values.items()}, values)
+    return table({k: correct(hypothetical_fake, k, v) for k, v in values.items()}, values)
 
 
-def calibration_mad(obj_fake: FakeBackend, meta_fake: FakeBackend, task: str, prop: str, n: int) -> float:
+def calibration_mad(
+    obj_fake: FakeBackend, hypothetical_fake: FakeBackend, task: str, prop: str, n: int
+) -> float:
     """Fakes have point-mass distributions at their whole greedy answers: the object value, and the
     hypothetical answer. Every point has x = 1, so there is one bin and MAD = 100 · |1 − share of prompts
     where the two agree|."""
@@ -196,7 +198,9 @@ def calibration_mad(obj_fake: FakeBackend, meta_fake: FakeBackend, task: str, pr
         value = P.get(prop).extract(P.clean(full), target=item.target)
         if value is None:
             continue
-        hyp = normalize_answer(meta_fake.meta_answer(_user(DEFAULT.hypothetical_messages(t, item, prop))))
+        hyp = normalize_answer(
+            hypothetical_fake.hypothetical_answer(_user(DEFAULT.hypothetical_messages(t, item, prop)))
+        )
         ys.append(1.0 if hyp.strip().lower() == value.strip().lower() else 0.0)
     return 100 * abs(1 - sum(ys) / len(ys))
 

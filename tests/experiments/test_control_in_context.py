@@ -16,7 +16,7 @@ from inward.experiments.controls.in_context import pick_shots, shot_template
 from inward.prompts import DEFAULT, InContextTemplate, with_responses, with_shots
 from inward.properties.compliance import check_hypothetical, check_object, normalize_answer
 from inward.report.results import Results, find_row
-from inward.runs.meta_level import META_CONFIG
+from inward.runs.hypothetical import HYPOTHETICAL_CONFIG
 
 PROPS = CONFIG["properties"]
 EXPERIMENTS = ["self_training", "cross_prediction", "in_context", "response_in_context"]
@@ -44,7 +44,7 @@ def _train_behaviour(fake: S.FakeBackend, task: str, n: int) -> dict[str, dict[s
 def _answer(fake: S.FakeBackend, msgs: list[dict[str, str]], prop: str) -> tuple[str, bool]:
     users = [m["content"] for m in msgs if m["role"] == "user"]
     shots = [m["content"] for m in msgs if m["role"] == "assistant"]
-    raw = fake.meta_answer(users[-1], shots)
+    raw = fake.hypothetical_answer(users[-1], shots)
     return normalize_answer(raw), check_hypothetical(raw, P.get(prop)) is None
 
 
@@ -203,8 +203,8 @@ def test_in_context_accuracy_against_k_matches_the_hand_computation(ran: dict[st
     # the rows M2 answered with four shots are stored under that template's hashes, one per scored prompt
     tpl = shot_template(ctx, ctx.train_behaviour(tt), K)
     assert isinstance(tpl, InContextTemplate) and tpl.name == f"{DEFAULT.name}+shots{K}-" + tpl.name[-8:]
-    stored = ctx.store.meta_rows(
-        model_id=ctx.model_id("local/beta").key, split="val", config_key=META_CONFIG.key()
+    stored = ctx.store.hypothetical_rows(
+        model_id=ctx.model_id("local/beta").key, split="val", config_key=HYPOTHETICAL_CONFIG.key()
     )
     want_hash = {(t, p): tpl.hash(T.get(t), p) for t, _, p in keys}
     under = {

@@ -107,7 +107,7 @@ def test_the_fake_recognises_every_wording_and_default_prompts_resolve_as_before
 def _answer(fake: S.FakeBackend, tpl: PromptTemplate, key: tuple) -> tuple[str, bool]:
     task = T.get(key[0])
     item = next(it for it in task.items("val") if it.id == key[1])
-    raw = fake.meta_answer(_user(tpl.hypothetical_messages(task, item, key[2])))
+    raw = fake.hypothetical_answer(_user(tpl.hypothetical_messages(task, item, key[2])))
     return normalize_answer(raw), check_hypothetical(raw, P.get(key[2])) is None
 
 
@@ -225,7 +225,9 @@ def test_the_plan_counts_each_wording_for_the_target_and_its_cross_predictor(tmp
 
     plan = make_plan(ExperimentConfig.model_validate(CONFIG), tmp_path, models=S.ScriptedModels)
     asked = [
-        s for s in plan.steps if s.kind == "meta" and s.name.endswith(tuple(f"({n})" for n in PARAPHRASES))
+        s
+        for s in plan.steps
+        if s.kind == "hypothetical" and s.name.endswith(tuple(f"({n})" for n in PARAPHRASES))
     ]
     for name in PARAPHRASES:
         mine = [s for s in asked if s.name.endswith(f"({name})")]

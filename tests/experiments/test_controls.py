@@ -268,7 +268,7 @@ def test_the_plan_counts_shots_in_context_as_longer_prompts(tmp_path: Path) -> N
 
     cfg = {**CONFIG, "experiments": ["self_training", "in_context"], "controls": {"in_context_k": [0, 4]}}
     plan = make_plan(ExperimentConfig.model_validate(cfg), tmp_path, models=S.ScriptedModels)
-    meta = {s.name: s.rows for s in plan.steps if s.kind == "meta" and s.experiment == "in_context"}
+    meta = {s.name: s.rows for s in plan.steps if s.kind == "hypothetical" and s.experiment == "in_context"}
     plain = next(v for k, v in meta.items() if "shots0" in k)
     four = next(v for k, v in meta.items() if "shots4" in k)
     assert plain > 0 and four == round(2.2 * plain)

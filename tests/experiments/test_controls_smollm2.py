@@ -60,14 +60,14 @@ def test_the_sibling_number_reads_back_from_the_store(run: dict[str, Any]) -> No
     df = scored_table(
         store,
         object_model=sec.target_model,
-        meta_model=sib.model,
+        hypothetical_model=sib.model,
         tasks=TOY["eval_tasks"],
         properties=TOY["properties"],
     )
     self_df = scored_table(
         store,
         object_model=sec.target_model,
-        meta_model=sec.target_model,
+        hypothetical_model=sec.target_model,
         tasks=TOY["eval_tasks"],
         properties=TOY["properties"],
     )

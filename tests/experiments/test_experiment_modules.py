@@ -341,13 +341,22 @@ def test_the_plan_is_the_experiments_own_steps(tmp_path: Path, both: dict[str, A
     )
     est = plan.estimate_s(
         {
-            "local/alpha": {"object": 1.0, "meta": 2.0, "train": 3.0, "distributions": 4.0, "load": 0},
-            "local/beta": {"object": 1.0, "meta": 2.0, "train": 3.0, "distributions": 4.0, "load": 0},
+            "local/alpha": {
+                "object": 1.0,
+                "hypothetical": 2.0,
+                "train": 3.0,
+                "distributions": 4.0,
+                "load": 0,
+            },
+            "local/beta": {"object": 1.0, "hypothetical": 2.0, "train": 3.0, "distributions": 4.0, "load": 0},
         }
     )
     by = plan.rows_by()
     assert est == pytest.approx(
-        sum(n * {"object": 1, "meta": 2, "train": 3, "distributions": 4}[k] for (_, k), n in by.items())
+        sum(
+            n * {"object": 1, "hypothetical": 2, "train": 3, "distributions": 4}[k]
+            for (_, k), n in by.items()
+        )
     )
 
 

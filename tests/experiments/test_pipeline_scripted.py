@@ -264,7 +264,7 @@ def test_calibration_drops_noncompliant_mass_and_flags_low_coverage(tmp_path: Pa
         for cond in panel.conditions:
             assert cond.object_coverage == pytest.approx(0.9) and cond.low_coverage
             assert cond.object_noncompliant == pytest.approx(0.2)  # reported, and not counted as a value
-            assert cond.meta_coverage == pytest.approx(1.0)
+            assert cond.hypothetical_coverage == pytest.approx(1.0)
     # Renormalised over the compliant mass (0.7 of 0.7), every point is still (1, hit): the MAD is unchanged.
     fits = {f["name"].rsplit("-", 1)[0]: f["name"] for f in pipe.models.fits}  # type: ignore[attr-defined]
     m1t = pipe.models.backend(f"local/alpha+adapter={fits['scripted-m1-self']}")
@@ -282,7 +282,7 @@ def test_a_dropped_property_does_not_pass_the_hand_check(tmp_path: Path) -> None
     want = expected(models, "local/alpha", "local/beta")
     assert_same(actual(results)["self"], want["self"])
     with sqlite3.connect(tmp_path / "inward.db") as conn:
-        assert conn.execute("DELETE FROM meta_rows WHERE property = 'among_a_or_c'").rowcount > 0
+        assert conn.execute("DELETE FROM hypothetical_rows WHERE property = 'among_a_or_c'").rowcount > 0
     again, _ = run(tmp_path, CONFIG)  # every step is done: only the analyses run, on what the store holds
     with pytest.raises(AssertionError):
         assert_same(actual(again)["self"], want["self"])

@@ -35,7 +35,7 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().out
 
 
-def test_object_meta_score_over_http_and_no_key_anywhere(
+def test_object_hypothetical_score_over_http_and_no_key_anywhere(
     server: LlamaCppServer,
     _isolated_workspace: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -47,7 +47,17 @@ def test_object_meta_score_over_http_and_no_key_anywhere(
     out = _cli(["object", "-m", ref, "-t", tasks, "--limit", "6"], capsys)
     assert "12 new" in out
     _cli(
-        ["meta", "-m", ref, "-t", tasks, "--limit", "6", "-p", "ethical_stance,first_word,second_character"],
+        [
+            "hypothetical",
+            "-m",
+            ref,
+            "-t",
+            tasks,
+            "--limit",
+            "6",
+            "-p",
+            "ethical_stance,first_word,second_character",
+        ],
         capsys,
     )
     out = _cli(["score", "--object", ref, "--meta", ref, "-t", tasks, "--json"], capsys)

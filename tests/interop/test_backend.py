@@ -29,7 +29,7 @@ from inward.backends.identity import model_id
 from inward.backends.registry import identify
 from inward.errors import UserError
 from inward.refs import ModelRef
-from inward.runs import run_meta, run_object, score
+from inward.runs import run_hypotheticals, run_object, score
 from inward.store import Store
 
 REF = "inspect/mockllm/model"
@@ -48,20 +48,20 @@ def _script() -> Script:
     )
 
 
-def test_object_meta_score_through_store_and_cache(tmp_path: Path) -> None:
+def test_object_hypothetical_score_through_store_and_cache(tmp_path: Path) -> None:
     script = _script()
     backend = make_backend(REF, model_args={"custom_outputs": script})
     with Store.open(tmp_path / "ws") as store:
         res = run_object(store, backend, tasks=["animals_long"], limit=2, progress=False)
         assert (res.new_rows, res.config) == (2, "greedy")
-        run_meta(
+        run_hypotheticals(
             store,
             backend,
             tasks=["animals_long"],
             properties=["first_word", "starts_with_vowel"],
             progress=False,
         )
-        result = score(store, object_model=REF, meta_model=REF, tasks=["animals_long"])
+        result = score(store, object_model=REF, hypothetical_model=REF, tasks=["animals_long"])
         acc = result.table.set_index("group")["acc"].to_dict()
         assert acc == {"first_word": 1.0, "starts_with_vowel": 0.5, "average": 0.75}
         rows = store.object_rows(model_id=identify(REF).key)

@@ -32,7 +32,7 @@ from inward.cli import main
 from inward.errors import UserError
 from inward.interop.logs import export_log, import_log
 from inward.interop.task import self_prediction
-from inward.runs import run_meta, run_object, score
+from inward.runs import run_hypotheticals, run_object, score
 from inward.store import Store
 
 REF = "inspect/mockllm/model"
@@ -55,7 +55,7 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     backend = make_backend(REF, model_args={"custom_outputs": _script()})
     with Store.open(tmp_path / "ws") as st:
         run_object(st, backend, tasks=["animals_long"], limit=3, progress=False)
-        run_meta(st, backend, tasks=["animals_long"], properties=["first_word"], progress=False)
+        run_hypotheticals(st, backend, tasks=["animals_long"], properties=["first_word"], progress=False)
         yield st
 
 
@@ -64,10 +64,10 @@ def test_export_hypothetical_log_round_trips(store: Store, tmp_path: Path) -> No
     assert (got.level, got.samples) == ("hypothetical", 2)
     log = read_eval_log(str(got.path))
     assert log.status == "success" and log.eval.model == "mockllm/model"
-    meta = store.meta_rows(model_id=identify(REF).key)
+    meta = store.hypothetical_rows(model_id=identify(REF).key)
     obj = store.object_rows(model_id=identify(REF).key).set_index("item_id")
     assert len(log.samples) == len(meta) == 2
-    inward_score = score(store, object_model=REF, meta_model=REF, tasks=["animals_long"])
+    inward_score = score(store, object_model=REF, hypothetical_model=REF, tasks=["animals_long"])
     avg = inward_score.table.set_index("group").loc["average"]
     metrics = {k: m.value for k, m in log.results.scores[0].metrics.items()}
     assert metrics == {"accuracy": avg["acc"], "mode_baseline": avg["baseline"], "scored": 2.0}
@@ -80,7 +80,7 @@ def test_export_hypothetical_log_round_trips(store: Store, tmp_path: Path) -> No
         md = s.metadata
         key = (md["item_id"], md["property"])
         assert md["hypothetical_raw"] == stored[key]["raw"] == s.output.completion == s.messages[-1].text
-        assert md["meta_answer"] == stored[key]["answer"]
+        assert md["hypothetical_answer"] == stored[key]["answer"]
         assert md["object_raw"] == obj.loc[md["item_id"], "raw"]
         assert md["object_value"] == obj.loc[md["item_id"], "properties"]["first_word"]
         assert s.scores["prediction"].value == ("C" if correct[key] else "I")
@@ -108,7 +108,9 @@ def test_export_object_log_and_view_loader(store: Store, tmp_path: Path) -> None
 
 def test_cross_export_records_object_role(store: Store, tmp_path: Path) -> None:
     other = make_backend("inspect/mockllm/other", model_args={"custom_outputs": _script()})
-    run_meta(store, other, about=REF, tasks=["animals_long"], properties=["first_word"], progress=False)
+    run_hypotheticals(
+        store, other, about=REF, tasks=["animals_long"], properties=["first_word"], progress=False
+    )
     log = read_eval_log(str(export_log(store, "inspect/mockllm/other", tmp_path / "x.eval", about=REF).path))
     assert log.eval.model == "mockllm/other" and log.eval.model_roles["object"].model == "mockllm/model"
     assert log.results.scores[0].metrics["accuracy"].value == 0.5
@@ -132,8 +134,10 @@ def test_import_task_log_as_behaviour(tmp_path: Path) -> None:
         assert rows.loc[c.id, "compliance"] == "refusal:sorry"
         # the imported behaviour is what `inward meta` and `inward score` read
         predictor = make_backend("inspect/mockllm/other", model_args={"custom_outputs": _script()})
-        run_meta(st, predictor, about=REF, tasks=["animals_long"], properties=["first_word"], progress=False)
-        res = score(st, object_model=REF, meta_model="inspect/mockllm/other", tasks=["animals_long"])
+        run_hypotheticals(
+            st, predictor, about=REF, tasks=["animals_long"], properties=["first_word"], progress=False
+        )
+        res = score(st, object_model=REF, hypothetical_model="inspect/mockllm/other", tasks=["animals_long"])
         assert res.table.set_index("group").loc["average", "acc"] == 0.5
 
 

@@ -78,7 +78,11 @@ def test_sample_metadata_has_values_compliance_and_hashes(tmp_path: Path) -> Non
     s = by_id[f"animals_long/{a.id}/starts_with_vowel"]
     md = s.metadata
     assert (md["object_raw"], md["object_value"], md["object_compliance"]) == ("Cat dog", "false", None)
-    assert (md["hypothetical_raw"], md["meta_answer"], md["meta_compliance"]) == ("false", "false", None)
+    assert (md["hypothetical_raw"], md["hypothetical_answer"], md["hypothetical_compliance"]) == (
+        "false",
+        "false",
+        None,
+    )
     assert md["object_template_hash"] == DEFAULT.hash(t)
     assert md["hypothetical_template_hash"] == DEFAULT.hash(t, "starts_with_vowel")
     assert s.scores["prediction"].metadata["correct"] is True

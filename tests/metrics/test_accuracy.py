@@ -82,7 +82,7 @@ def test_compliance_rates_count_each_rule() -> None:
     df = pd.DataFrame(
         {
             "group": ["first_word"] * 4 + ["ethical_stance"] * 2,
-            "meta_compliance": [None, "single_word", "default", "single_word", None, None],
+            "hypothetical_compliance": [None, "single_word", "default", "single_word", None, None],
         }
     )
     table = compliance_rates(df).set_index("group")

@@ -70,8 +70,8 @@ def test_mode_baselines_per_task_property_and_the_paper_quirk() -> None:
     assert quirk.loc["first_word", "mode_old"] == 0.75
 
 
-def test_excluding_noncompliant_meta_reproduces_the_figure_script() -> None:
-    s = behaviour_change(*tables(), exclude_noncompliant_meta=True).summary.set_index("group")
+def test_excluding_noncompliant_hypothetical_reproduces_the_figure_script() -> None:
+    s = behaviour_change(*tables(), exclude_noncompliant_hypothetical=True).summary.set_index("group")
     assert s.loc["first_word", ["n", "acc_old", "acc_new"]].tolist() == [3, 1 / 3, 2 / 3]
 
 
@@ -138,8 +138,8 @@ def test_entropy_adjustment_pools_the_two_option_properties_like_the_paper() -> 
             rows_new.append(("mmlu_non_cot", i, prop, flip[o], None))
             meta.append(("mmlu_non_cot", i, prop, flip[o], None))
     old, new = pd.DataFrame(rows_old, columns=COLS), pd.DataFrame(rows_new, columns=COLS)
-    meta_df = pd.DataFrame(meta, columns=["task", "item_id", "property", "answer", "compliance"])
-    s = behaviour_change(old, new, meta_df, adjust_entropy=True).summary.set_index("group")
+    hypothetical_df = pd.DataFrame(meta, columns=["task", "item_id", "property", "answer", "compliance"])
+    s = behaviour_change(old, new, hypothetical_df, adjust_entropy=True).summary.set_index("group")
     # among_options pooled: old true×4 false×4, new the same → all 8 rows kept in both conditions
     # (matching each property alone would keep 1 true + 1 false of each: 4).
     assert s.loc["among_options", ["n_old", "n_new"]].tolist() == [8, 8]
@@ -151,7 +151,7 @@ def test_paper_code_rules_reproduce_the_figure_script() -> None:
 
     from inward.metrics import DEFAULT_RULES, PAPER_CODE_RULES
 
-    drop = dataclasses.replace(DEFAULT_RULES, change_drop_noncompliant_meta=True)
+    drop = dataclasses.replace(DEFAULT_RULES, change_drop_noncompliant_hypothetical=True)
     pooled = dataclasses.replace(DEFAULT_RULES, change_mode_pooled=True)
     s = behaviour_change(*tables(), rules=drop).summary.set_index("group")
     # p6's non-compliant "sorry" dropped: first_word 3 rows, old right on p2, new on p1 and p4.

@@ -24,7 +24,7 @@ def points(x: list[float], y: list[float], rank: list[int] | None = None) -> pd.
             "value": "v",
             "rank": rank or [1] * len(x),
             "object_prob": x,
-            "meta_prob": y,
+            "hypothetical_prob": y,
         }
     )
 
@@ -33,7 +33,7 @@ def test_points_take_the_top_k_object_values() -> None:
     obj = {"p1": {"a": 0.5, "o": 0.3, "e": 0.15, "i": 0.05}, "p2": {"x": 1.0}, "only_obj": {"a": 1.0}}
     meta = {"p1": {"A": 0.9, "z": 0.1}, "p2": {"y": 1.0}}
     pts = calibration_points(obj, meta)
-    assert pts[["key", "value", "rank", "object_prob", "meta_prob"]].values.tolist() == [
+    assert pts[["key", "value", "rank", "object_prob", "hypothetical_prob"]].values.tolist() == [
         ["p1", "a", 1, 0.5, 0.9],  # meta values compared after lower/strip
         ["p1", "o", 2, 0.3, 0.0],
         ["p1", "e", 3, 0.15, 0.0],
@@ -50,7 +50,7 @@ def test_normalise_and_distribution_objects() -> None:
     meta = {"p": {"a": 0.3, "b": 0.1}}
     pts = calibration_points(obj, meta, normalise=True)
     # ties in object probability rank by value; both sides renormalised over the values they cover
-    assert pts[["value", "rank", "object_prob", "meta_prob"]].values.tolist() == [
+    assert pts[["value", "rank", "object_prob", "hypothetical_prob"]].values.tolist() == [
         ["a", 1, 0.5, pytest.approx(0.75)],
         ["b", 2, 0.5, pytest.approx(0.25)],
     ]

@@ -17,13 +17,13 @@ from inward.metrics import (
     accuracy,
     calibration_mad,
     calibration_points,
-    join_object_meta,
+    join_object_hypothetical,
     mode_baseline,
     rules_for,
 )
 
 OBJ_COLS = ["task", "item_id", "property", "value", "compliance"]
-META_COLS = ["task", "item_id", "property", "answer", "compliance"]
+HYPOTHETICAL_COLS = ["task", "item_id", "property", "answer", "compliance"]
 
 
 def one(flag: str) -> ScoringRules:
@@ -68,11 +68,11 @@ def test_undefined_values_are_scored_as_the_string_none() -> None:
             ("animals", "4", "third_word", "cat", None),
             ("animals", "5", "third_word", "fox", None),
         ],
-        columns=META_COLS,
+        columns=HYPOTHETICAL_COLS,
     )
     # Default: rows 1 and 4 only → 1 of 2. Paper code: all 5, right on 1 and 3 → 2 of 5.
-    assert acc(join_object_meta(obj, meta)) == (1, 2)
-    scored = join_object_meta(obj, meta, rules=one("undefined_as_wrong"))
+    assert acc(join_object_hypothetical(obj, meta)) == (1, 2)
+    scored = join_object_hypothetical(obj, meta, rules=one("undefined_as_wrong"))
     assert acc(scored) == (2, 5)
     assert scored.set_index("item_id").loc["2", "object_value"] == "none"
 
@@ -92,11 +92,11 @@ def test_noncompliant_object_rows_are_scored_when_answered() -> None:
             ("animals", i, "first_word", a, None)
             for i, a in (("1", "cat"), ("2", "cat"), ("3", "im"), ("4", "im"))
         ],
-        columns=META_COLS,
+        columns=HYPOTHETICAL_COLS,
     )
     # Default: rows 1, 2 → 1 of 2. Paper code: rows 1–4, right on 1, 3, 4 → 3 of 4.
-    assert acc(join_object_meta(obj, meta)) == (1, 2)
-    assert acc(join_object_meta(obj, meta, rules=one("score_noncompliant_objects"))) == (3, 4)
+    assert acc(join_object_hypothetical(obj, meta)) == (1, 2)
+    assert acc(join_object_hypothetical(obj, meta, rules=one("score_noncompliant_objects"))) == (3, 4)
 
 
 def test_a_noncompliant_hypothetical_answer_equal_to_the_value_counts_under_paper_code() -> None:
@@ -109,11 +109,11 @@ def test_a_noncompliant_hypothetical_answer_equal_to_the_value_counts_under_pape
             ("stories", "1", "first_word", "sorry", "refusal:sorry"),
             ("stories", "2", "first_word", "once", None),
         ],
-        columns=META_COLS,
+        columns=HYPOTHETICAL_COLS,
     )
     # Default: the non-compliant "sorry" is wrong → 1 of 2. Paper code compares strings only → 2 of 2.
-    assert acc(join_object_meta(obj, meta)) == (1, 2)
-    assert acc(join_object_meta(obj, meta, rules=one("match_noncompliant_meta"))) == (2, 2)
+    assert acc(join_object_hypothetical(obj, meta)) == (1, 2)
+    assert acc(join_object_hypothetical(obj, meta, rules=one("match_noncompliant_hypothetical"))) == (2, 2)
 
 
 def mode_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -131,14 +131,15 @@ def mode_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     ]
     obj = pd.DataFrame([("animals", i, "first_word", v, c) for i, v, c, _ in rows], columns=OBJ_COLS)
     meta = pd.DataFrame(
-        [("animals", i, "first_word", "cat", None) for i, _, _, asked in rows if asked], columns=META_COLS
+        [("animals", i, "first_word", "cat", None) for i, _, _, asked in rows if asked],
+        columns=HYPOTHETICAL_COLS,
     )
     return obj, meta
 
 
 def test_mode_over_all_object_rows() -> None:
     obj, meta = mode_tables()
-    scored = join_object_meta(obj, meta)  # rows 1, 2, 3: cat, cat, dog
+    scored = join_object_hypothetical(obj, meta)  # rows 1, 2, 3: cat, cat, dog
     # Default: mode over the scored rows, cat (2 of 3) → 2/3.
     assert mode_baseline(scored).set_index("group").loc["first_word", "acc"] == pytest.approx(2 / 3)
     # Over every object row (paper code): cat 2, dog 4 (3, 4, 5, 9), "none" 3 → dog; scored rows hit 1 of 3.
@@ -157,7 +158,7 @@ def test_mode_over_all_object_rows() -> None:
 
 def test_paper_code_rules_combine_on_scoring_and_mode() -> None:
     obj, meta = mode_tables()
-    scored = join_object_meta(obj, meta, rules=PAPER_CODE_RULES)
+    scored = join_object_hypothetical(obj, meta, rules=PAPER_CODE_RULES)
     # Rows 1, 2, 3, 6, 7, 8 (undefined → "none"); every hypothetical answer is "cat": right on 1, 2.
     assert acc(scored) == (2, 6)
     base = mode_baseline(scored, rules=PAPER_CODE_RULES, object_rows=obj).set_index("group")
@@ -170,11 +171,11 @@ def test_calibration_ties_ranked_by_first_appearance() -> None:
     meta = {"p": {"o": 1.0}}
     # Default: the tie o/e goes to "e" (string order): top-1 point (0.4, 0.0), MAD |0.4 − 0| × 100 = 40.
     default = calibration_points(obj, meta, top_k=1)
-    assert default[["value", "object_prob", "meta_prob"]].values.tolist() == [["e", 0.4, 0.0]]
+    assert default[["value", "object_prob", "hypothetical_prob"]].values.tolist() == [["e", 0.4, 0.0]]
     assert calibration_mad(default) == pytest.approx(40.0)
     # Paper code: "o" came first in the mapping: (0.4, 1.0), MAD |0.4 − 1.0| × 100 = 60.
     paper = calibration_points(obj, meta, top_k=1, rules=one("calibration_ties_first_seen"))
-    assert paper[["value", "object_prob", "meta_prob"]].values.tolist() == [["o", 0.4, 1.0]]
+    assert paper[["value", "object_prob", "hypothetical_prob"]].values.tolist() == [["o", 0.4, 1.0]]
     assert calibration_mad(paper) == pytest.approx(60.0)
     # With all three points the set is the same, only the ranks of o and e swap.
     ranks = calibration_points(obj, meta, rules=PAPER_CODE_RULES)[["value", "rank"]].values.tolist()

@@ -269,7 +269,7 @@ def test_seeds_agree() -> None:
 
 def shifted_toy(n: int = 12) -> tuple[dict, dict, dict]:
     """n prompts with two properties each; object = self exactly; cross puts 0.1 less on every top value."""
-    obj, self_meta, cross_meta = {}, {}, {}
+    obj, self_hypothetical, cross_hypothetical = {}, {}, {}
     for i in range(n):
         for prop, (pa, pb) in {
             "first_word": (0.5 + 0.02 * i, 0.2),
@@ -277,16 +277,16 @@ def shifted_toy(n: int = 12) -> tuple[dict, dict, dict]:
         }.items():
             key = ("task", f"id{i}", prop)
             obj[key] = {"a": pa, "b": pb}
-            self_meta[key] = {"a": pa, "b": pb}
-            cross_meta[key] = {"a": pa - 0.1, "b": pb - 0.1}
-    return obj, self_meta, cross_meta
+            self_hypothetical[key] = {"a": pa, "b": pb}
+            cross_hypothetical[key] = {"a": pa - 0.1, "b": pb - 0.1}
+    return obj, self_hypothetical, cross_hypothetical
 
 
 def test_mad_difference_self_exact_cross_off_by_ten_points() -> None:
     # Every point of every bin is 0.1 too low under cross, so each bin's |mean x − mean y| = 0.1: MAD = 10
     # in the data and in every resample; self is exact: MAD 0.
-    obj, self_meta, cross_meta = shifted_toy()
-    r = mad_difference(obj, self_meta, cross_meta, n_boot=200)
+    obj, self_hypothetical, cross_hypothetical = shifted_toy()
+    r = mad_difference(obj, self_hypothetical, cross_hypothetical, n_boot=200)
     assert r.mad_self == pytest.approx(0.0, abs=1e-9)
     assert r.mad_cross == pytest.approx(10.0)
     assert r.diff == pytest.approx(10.0)
@@ -365,7 +365,7 @@ def test_fast_binning_equals_calibration_mad_on_ties() -> None:
         for _ in range(20):
             x = rng.integers(0, 21, n) / 20  # heavy ties
             y = rng.integers(0, 21, n) / 20
-            pts = {"key": range(n), "value": "v", "rank": 1, "object_prob": x, "meta_prob": y}
+            pts = {"key": range(n), "value": "v", "rank": 1, "object_prob": x, "hypothetical_prob": y}
             assert _binned_mad(x, y, levels) == pytest.approx(calibration_mad(pd.DataFrame(pts)), abs=1e-9)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from inward.metrics import intersect, join_object_meta, reporting_group, score_rows
+from inward.metrics import intersect, join_object_hypothetical, reporting_group, score_rows
 
 
 def test_reporting_groups_follow_the_paper_renames() -> None:
@@ -17,7 +17,7 @@ def test_reporting_groups_follow_the_paper_renames() -> None:
     assert reporting_group("second_character") == "second_character"
 
 
-def test_join_drops_noncompliant_objects_scores_noncompliant_meta_wrong_and_skips_identity() -> None:
+def test_join_drops_noncompliant_objects_scores_noncompliant_hypothetical_wrong_and_skips_identity() -> None:
     obj = pd.DataFrame(
         [
             ("mmlu", "1", "among_a_or_c", "true", None),
@@ -49,15 +49,15 @@ def test_join_drops_noncompliant_objects_scores_noncompliant_meta_wrong_and_skip
         ],
         columns=["task", "item_id", "property", "answer", "compliance"],
     )
-    scored = join_object_meta(obj, meta)
+    scored = join_object_hypothetical(obj, meta)
     assert list(scored.columns) == [
         "task",
         "item_id",
         "property",
         "group",
         "object_value",
-        "meta_answer",
-        "meta_compliance",
+        "hypothetical_answer",
+        "hypothetical_compliance",
         "correct",
     ]
     got = {(r.task, r.item_id, r.property): (r.group, bool(r.correct)) for r in scored.itertuples()}
@@ -83,22 +83,22 @@ def test_wide_object_format_and_compliant_flag_are_accepted() -> None:
             "task": ["animals"] * 3,
             "item_id": ["1", "1", "2"],
             "property": ["first_word", "second_character", "first_word"],
-            "meta_answer": ["cat", "b", "dog"],
+            "hypothetical_answer": ["cat", "b", "dog"],
         }
     )
-    scored = join_object_meta(obj, meta)
+    scored = join_object_hypothetical(obj, meta)
     assert scored[["item_id", "property", "correct"]].values.tolist() == [
         ["1", "first_word", True],
         ["1", "second_character", False],
     ]
 
 
-def test_missing_meta_answer_never_counts_as_correct() -> None:
+def test_missing_hypothetical_answer_never_counts_as_correct() -> None:
     df = pd.DataFrame(
         {
             "object_value": ["a", "a", "b"],
-            "meta_answer": [None, float("nan"), "B"],
-            "meta_compliance": [None] * 3,
+            "hypothetical_answer": [None, float("nan"), "B"],
+            "hypothetical_compliance": [None] * 3,
         }
     )
     assert score_rows(df).tolist() == [False, False, True]
@@ -108,7 +108,7 @@ def test_duplicate_keys_are_refused() -> None:
     obj = pd.DataFrame([("t", "1", "first_word", "a")] * 2, columns=["task", "item_id", "property", "value"])
     meta = pd.DataFrame([("t", "1", "first_word", "a")], columns=["task", "item_id", "property", "answer"])
     with pytest.raises(ValueError, match="duplicated key"):
-        join_object_meta(obj, meta)
+        join_object_hypothetical(obj, meta)
 
 
 def test_intersect_keeps_common_keys_only() -> None:

@@ -11,7 +11,7 @@ from inward import metrics as M
 from inward.report import build as B
 
 OBJ_COLS = ["task", "item_id", "property", "value", "compliance"]
-META_COLS = ["task", "item_id", "property", "answer", "compliance"]
+HYPOTHETICAL_COLS = ["task", "item_id", "property", "answer", "compliance"]
 
 
 def scored() -> pd.DataFrame:
@@ -31,7 +31,9 @@ def scored() -> pd.DataFrame:
         ("numbers", "n2", "is_even", "even", None),
         ("numbers", "n3", "is_even", None, "not_a_label"),
     ]
-    return M.join_object_meta(pd.DataFrame(obj, columns=OBJ_COLS), pd.DataFrame(meta, columns=META_COLS))
+    return M.join_object_hypothetical(
+        pd.DataFrame(obj, columns=OBJ_COLS), pd.DataFrame(meta, columns=HYPOTHETICAL_COLS)
+    )
 
 
 def test_acc_rows_match_the_metric_tables() -> None:
@@ -81,7 +83,7 @@ def behaviour_tables() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     task = {"first_word": "animals", "is_even": "numbers"}
     old = pd.DataFrame([(task[p], i, p, o, None) for i, p, o, _, _ in rows], columns=OBJ_COLS)
     new = pd.DataFrame([(task[p], i, p, n, None) for i, p, _, n, _ in rows], columns=OBJ_COLS)
-    meta = pd.DataFrame([(task[p], i, p, a, None) for i, p, _, _, a in rows], columns=META_COLS)
+    meta = pd.DataFrame([(task[p], i, p, a, None) for i, p, _, _, a in rows], columns=HYPOTHETICAL_COLS)
     return old, new, meta
 
 

@@ -58,7 +58,7 @@ def test_converters_carry_the_clustered_numbers() -> None:
 
 def test_change_rows_carry_the_clustered_numbers() -> None:
     cols = ["task", "item_id", "property", "value", "compliance"]
-    meta_cols = ["task", "item_id", "property", "answer", "compliance"]
+    hypothetical_cols = ["task", "item_id", "property", "answer", "compliance"]
     # 12 prompts × 2 properties, every value flipped a <-> b (so entropy matching keeps every row); the
     # shifted model's answers follow its new behaviour on prompts 0-7 and its old one on 8-11.
     before = {i: "ab"[i % 2] for i in range(12)}
@@ -66,7 +66,7 @@ def test_change_rows_carry_the_clustered_numbers() -> None:
     old = pd.DataFrame([("t", str(i), p, before[i], None) for i in range(12) for p in "xy"], columns=cols)
     new = pd.DataFrame([("t", str(i), p, after[i], None) for i in range(12) for p in "xy"], columns=cols)
     answers = [(i, p, after[i] if i < 8 else before[i]) for i in range(12) for p in "xy"]
-    meta = pd.DataFrame([("t", str(i), p, a, None) for i, p, a in answers], columns=meta_cols)
+    meta = pd.DataFrame([("t", str(i), p, a, None) for i, p, a in answers], columns=hypothetical_cols)
     for adjust in (False, True):
         summary = M.behaviour_change(old, new, meta, adjust_entropy=adjust).summary
         avg = find_row(B.change_rows(summary))

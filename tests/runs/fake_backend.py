@@ -2,7 +2,7 @@
 
     fake = FakeBackend("fake/alpha", salt="alpha")
     fake.object_answer(user_text)        # what it answers to an object-level prompt (the full answer)
-    fake.meta_answer(user_text)          # what it answers to a hypothetical prompt of any registered family
+    fake.hypothetical_answer(user_text)          # what it answers to a hypothetical prompt of any registered family
 
 Answers are a pure function of (salt, prompt text), so two fakes with different salts behave differently and a
 test can recompute every answer by hand. Some answers are deliberately unusable: refusals, answers whose third
@@ -72,7 +72,7 @@ class FakeBackend:
         count = 2 if h[0] % 6 == 1 else 5  # two words: third_word is undefined
         return " ".join(WORDS[b % len(WORDS)] for b in h[2 : 2 + count])
 
-    def meta_answer(self, text: str, shots: Sequence[str] = ()) -> str:
+    def hypothetical_answer(self, text: str, shots: Sequence[str] = ()) -> str:
         """Answer a hypothetical about its own object-level answer to the quoted prompt; sometimes wrongly.
         With an answer shown after the quoted prompt (a third dashed line), it reads the property off that
         answer instead; with in-context `shots`, half the time it copies the most common shot (ties: the
@@ -108,7 +108,11 @@ class FakeBackend:
         for i, msgs in enumerate(prompts):
             text = _user(msgs)
             self.prompts.append(text)
-            full = self.meta_answer(text, _shots(msgs)) if SEPARATOR in text else self.object_answer(text)
+            full = (
+                self.hypothetical_answer(text, _shots(msgs))
+                if SEPARATOR in text
+                else self.object_answer(text)
+            )
             stop = stop_when[i] if stop_when else None
             answer, reason = full, "stop"
             if stop is not None:
@@ -135,7 +139,9 @@ class FakeBackend:
         out = []
         for msgs, res in zip(prompts, resolve, strict=True):
             text = _user(msgs)  # a point mass at the answer `generate` gives (whole, greedy)
-            value = res(self.meta_answer(text) if SEPARATOR in text else self.object_answer(text), True)
+            value = res(
+                self.hypothetical_answer(text) if SEPARATOR in text else self.object_answer(text), True
+            )
             out.append(Distribution(probs={value: 1.0} if value is not None else {}, covered=1.0))
         return out
 

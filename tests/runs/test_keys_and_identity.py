@@ -18,10 +18,10 @@ from inward import tasks as T
 from inward.backends.base import Distribution, GenerateConfig, Generation
 from inward.backends.identity import ModelId, model_id
 from inward.prompts import DEFAULT
-from inward.runs import ObjectConfig, object_config_for, run_meta, run_object, score
+from inward.runs import ObjectConfig, object_config_for, run_hypotheticals, run_object, score
 from inward.runs.distributions import distribution_config, run_object_distributions
 from inward.runs.object_level import object_table
-from inward.runs.score import load_meta
+from inward.runs.score import load_hypotheticals
 from inward.store import Store
 
 REF = "local/x+adapter=m1-self"  # the same name before and after "retraining"
@@ -61,11 +61,11 @@ def test_scores_read_each_models_own_rows_even_under_one_label(store: Store) -> 
     old, new = FakeBackend(REF, salt="weights-1"), FakeBackend(REF, salt="weights-2")
     for fake in (old, new):
         run_object(store, fake, tasks=["animals_long"], limit=20, progress=False)
-        run_meta(store, fake, tasks=["animals_long"], limit=20, progress=False)
-    a = score(store, object_model=old, meta_model=old, tasks=["animals_long"]).table
-    b = score(store, object_model=new, meta_model=new, tasks=["animals_long"]).table
+        run_hypotheticals(store, fake, tasks=["animals_long"], limit=20, progress=False)
+    a = score(store, object_model=old, hypothetical_model=old, tasks=["animals_long"]).table
+    b = score(store, object_model=new, hypothetical_model=new, tasks=["animals_long"]).table
     assert a.to_dict("records") != b.to_dict("records")
-    meta = store.meta_rows(model=REF)
+    meta = store.hypothetical_rows(model=REF)
     assert set(meta["model_id"]) == {model_id(old).key, model_id(new).key}  # one label, two identities
 
 
@@ -120,10 +120,16 @@ def test_a_non_default_object_config_flows_to_hypotheticals_and_scores(store: St
     cfg = ObjectConfig(max_tokens=100)
     run_object(store, fake, tasks=["animals_long"], limit=10, config=cfg, progress=False)
     with pytest.raises(Exception, match=r"greedy,max_tokens=100|object config greedy"):
-        run_meta(store, fake, tasks=["animals_long"], limit=10, progress=False)  # the default config: none
-    res = run_meta(store, fake, tasks=["animals_long"], limit=10, object_config=cfg.name, progress=False)
+        run_hypotheticals(
+            store, fake, tasks=["animals_long"], limit=10, progress=False
+        )  # the default config: none
+    res = run_hypotheticals(
+        store, fake, tasks=["animals_long"], limit=10, object_config=cfg.name, progress=False
+    )
     assert res.new_rows > 0
-    sc = score(store, object_model=fake, meta_model=fake, tasks=["animals_long"], object_config=cfg.name)
+    sc = score(
+        store, object_model=fake, hypothetical_model=fake, tasks=["animals_long"], object_config=cfg.name
+    )
     assert sc.provenance["object_config"] == "greedy,max_tokens=100" and len(sc.scored) > 0
 
 
@@ -160,15 +166,19 @@ def test_distributions_are_keyed_by_every_setting(store: Store) -> None:
 def test_an_alias_scores_the_same_rows_as_the_canonical_name(store: Store) -> None:
     fake = FakeBackend("fake/alpha")
     run_object(store, fake, tasks=["mmlu_non_cot"], limit=30, progress=False)
-    run_meta(store, fake, tasks=["mmlu_non_cot"], limit=30, progress=False)
+    run_hypotheticals(store, fake, tasks=["mmlu_non_cot"], limit=30, progress=False)
     canonical = score(
-        store, object_model=fake, meta_model=fake, tasks=["mmlu_non_cot"], properties=["among_a_or_c"]
+        store, object_model=fake, hypothetical_model=fake, tasks=["mmlu_non_cot"], properties=["among_a_or_c"]
     )
     alias = score(
-        store, object_model=fake, meta_model=fake, tasks=["mmlu_non_cot"], properties=["is_either_a_or_c"]
+        store,
+        object_model=fake,
+        hypothetical_model=fake,
+        tasks=["mmlu_non_cot"],
+        properties=["is_either_a_or_c"],
     )
     assert len(alias.scored) == len(canonical.scored) > 0  # before: the alias found no rows
-    assert len(load_meta(store, fake, tasks=["mmlu_non_cot"], properties=["is_either_a_or_c"])) > 0
+    assert len(load_hypotheticals(store, fake, tasks=["mmlu_non_cot"], properties=["is_either_a_or_c"])) > 0
 
 
 # -- item 4: API distributions resume and are used --------------------------------------------------------

@@ -22,7 +22,7 @@ from inward.errors import UserError
 from inward.metrics import reporting_group
 from inward.prompts import DEFAULT
 from inward.properties.compliance import check_hypothetical, check_object, normalize_answer
-from inward.runs import OBJECT_CONFIG, run_meta, run_object, score
+from inward.runs import OBJECT_CONFIG, run_hypotheticals, run_object, score
 from inward.runs.cache import CachedGenerator
 from inward.store import DB_NAME, Store
 
@@ -71,7 +71,9 @@ def by_hand(
                 value = prop.value(answer, item.target)
                 if prop.training_only or value is None:
                     continue
-                hyp = meta.meta_answer(DEFAULT.hypothetical_messages(task, item, pname)[-1]["content"])
+                hyp = meta.hypothetical_answer(
+                    DEFAULT.hypothetical_messages(task, item, pname)[-1]["content"]
+                )
                 correct = (
                     check_hypothetical(hyp, prop) is None and normalize_answer(hyp) == value.strip().lower()
                 )
@@ -125,9 +127,9 @@ def test_rerun_costs_no_backend_calls_and_extends_incrementally(store: Store) ->
     calls = fake.calls
     res = run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
     assert (res.new_rows, res.existing_rows) == (0, LIMIT * len(TASKS))
-    run_meta(store, fake, tasks=TASKS, progress=False)
+    run_hypotheticals(store, fake, tasks=TASKS, progress=False)
     calls = fake.calls
-    res = run_meta(store, fake, tasks=TASKS, progress=False)
+    res = run_hypotheticals(store, fake, tasks=TASKS, progress=False)
     assert res.new_rows == 0 and res.existing_rows > 0
     assert fake.calls == calls
 
@@ -219,15 +221,15 @@ def test_early_stop_judges_compliance_on_the_prefix(tmp_path: Path) -> None:
     assert stopped.loc[refused.index, "compliance"].isna().all()
 
 
-def test_meta_asks_only_for_compliant_rows_with_a_value(store: Store) -> None:
+def test_hypothetical_asks_only_for_compliant_rows_with_a_value(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
     n_object = len(fake.prompts)
-    run_meta(store, fake, tasks=TASKS, progress=False)
+    run_hypotheticals(store, fake, tasks=TASKS, progress=False)
     asked = fake.prompts[n_object:]
     want = by_hand(fake, fake)
     assert len(asked) == len(want) == len(set(asked))
-    meta = store.meta_rows(model=fake.ref)
+    meta = store.hypothetical_rows(model=fake.ref)
     assert set(zip(meta["task"], meta["item_id"], meta["property"], strict=True)) == {
         (e.task, e.item_id, e.property) for e in want
     }
@@ -247,23 +249,25 @@ def test_meta_asks_only_for_compliant_rows_with_a_value(store: Store) -> None:
     assert set(two_words) - third, "expected some animals answers without a third word"
 
 
-def test_meta_for_one_property_and_a_limit(store: Store) -> None:
+def test_hypothetical_for_one_property_and_a_limit(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False)
-    run_meta(store, fake, tasks=["animals_long"], properties=["first_word"], limit=10, progress=False)
-    meta = store.meta_rows(model=fake.ref)
+    run_hypotheticals(
+        store, fake, tasks=["animals_long"], properties=["first_word"], limit=10, progress=False
+    )
+    meta = store.hypothetical_rows(model=fake.ref)
     assert set(meta["property"]) == {"first_word"}
     assert set(meta["item_id"]) <= {it.id for it in T.get("animals_long").items("val")[:10]}
 
 
-def test_meta_only_asks_the_given_keys(store: Store) -> None:
+def test_hypothetical_only_asks_the_given_keys(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False)
     items = [it.id for it in T.get("animals_long").items("val")[:3]]
     only = {("animals_long", items[0], "first_word"), ("animals_long", items[2], "starts_with_vowel")}
     only.add(("animals_long", "no-such-item", "first_word"))  # a key with no request is ignored
-    res = run_meta(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False, only=only)
-    meta = store.meta_rows(model=fake.ref)
+    res = run_hypotheticals(store, fake, tasks=["animals_long"], limit=LIMIT, progress=False, only=only)
+    meta = store.hypothetical_rows(model=fake.ref)
     got = set(zip(meta["task"], meta["item_id"], meta["property"], strict=True))
     assert got == only - {("animals_long", "no-such-item", "first_word")}
     assert res.new_rows == 2
@@ -305,8 +309,8 @@ def _check_score(table: object, rows: list[Expected]) -> None:
 def test_self_prediction_score_matches_a_hand_computation(store: Store) -> None:
     fake = FakeBackend()
     run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
-    run_meta(store, fake, tasks=TASKS, progress=False)
-    res = score(store, object_model=fake, meta_model=fake, tasks=TASKS)
+    run_hypotheticals(store, fake, tasks=TASKS, progress=False)
+    res = score(store, object_model=fake, hypothetical_model=fake, tasks=TASKS)
     rows = by_hand(fake, fake)
     assert len(res.scored) == len(rows)
     _check_score(res.table, rows)
@@ -319,18 +323,21 @@ def test_self_prediction_score_matches_a_hand_computation(store: Store) -> None:
 def test_cross_prediction_scores_another_models_behaviour(store: Store) -> None:
     alpha, beta = FakeBackend("fake/alpha", salt="alpha"), FakeBackend("fake/beta", salt="beta")
     run_object(store, alpha, tasks=TASKS, limit=LIMIT, progress=False)
-    res = run_meta(store, beta, tasks=TASKS, about=alpha, progress=False)
+    res = run_hypotheticals(store, beta, tasks=TASKS, about=alpha, progress=False)
     assert beta.calls > 0 and all("----------" in p for p in beta.prompts)  # beta never ran the object level
     rows = by_hand(alpha, beta)
     assert res.new_rows == len(rows)
-    cross = score(store, object_model=alpha, meta_model=beta, tasks=TASKS)
+    cross = score(store, object_model=alpha, hypothetical_model=beta, tasks=TASKS)
     _check_score(cross.table, rows)
     # Beta predicts its own behaviour, not alpha's: worse than alpha predicting itself.
-    run_meta(store, alpha, tasks=TASKS, progress=False)
-    own = score(store, object_model=alpha, meta_model=alpha, tasks=TASKS)
+    run_hypotheticals(store, alpha, tasks=TASKS, progress=False)
+    own = score(store, object_model=alpha, hypothetical_model=alpha, tasks=TASKS)
     avg = {r["group"]: r["acc"] for r in cross.table.to_dict(orient="records")}["average"]
     assert avg < own.table.set_index("group").loc["average", "acc"]
-    assert cross.to_dict()["meta_model"] == "fake/beta" and cross.to_dict()["object_model"] == "fake/alpha"
+    assert (
+        cross.to_dict()["hypothetical_model"] == "fake/beta"
+        and cross.to_dict()["object_model"] == "fake/alpha"
+    )
 
 
 def test_score_result_serialises_and_prints(store: Store) -> None:
@@ -338,8 +345,8 @@ def test_score_result_serialises_and_prints(store: Store) -> None:
 
     fake = FakeBackend()
     run_object(store, fake, tasks=TASKS, limit=LIMIT, progress=False)
-    run_meta(store, fake, tasks=TASKS, progress=False)
-    res = score(store, object_model=fake, meta_model=fake, tasks=TASKS)
+    run_hypotheticals(store, fake, tasks=TASKS, progress=False)
+    res = score(store, object_model=fake, hypothetical_model=fake, tasks=TASKS)
     data = json.loads(json.dumps(res.to_dict()))
     assert data["rows"] == len(by_hand(fake, fake))
     assert {r["group"] for r in data["accuracy"]} >= {"average", "ethical_stance"}
@@ -352,18 +359,18 @@ def test_score_result_serialises_and_prints(store: Store) -> None:
 def test_missing_steps_are_user_errors(store: Store) -> None:
     fake = FakeBackend()
     with pytest.raises(UserError, match="no object-level answers"):
-        run_meta(store, fake, tasks=["animals_long"], progress=False)
+        run_hypotheticals(store, fake, tasks=["animals_long"], progress=False)
     with pytest.raises(UserError, match="no stored behaviour"):
-        score(store, object_model=fake, meta_model=fake, tasks=["animals_long"])
+        score(store, object_model=fake, hypothetical_model=fake, tasks=["animals_long"])
     run_object(store, fake, tasks=["animals_long"], limit=4, progress=False)
     with pytest.raises(UserError, match="no stored hypothetical answers"):
-        score(store, object_model=fake, meta_model=fake, tasks=["animals_long"])
+        score(store, object_model=fake, hypothetical_model=fake, tasks=["animals_long"])
 
 
 @pytest.mark.parametrize("method", ["exact", "sampled"])
 def test_distributions_are_stored_once_per_item_and_property(store: Store, method: str) -> None:
     from inward.properties.compliance import check_object
-    from inward.runs import run_meta_distributions, run_object_distributions
+    from inward.runs import run_hypothetical_distributions, run_object_distributions
     from inward.runs.distributions import NONCOMPLIANT_KEY, distribution_config
 
     fake = FakeBackend()
@@ -387,7 +394,9 @@ def test_distributions_are_stored_once_per_item_and_property(store: Store, metho
     assert 0 < refusals < 6, "the fake should refuse some but not all of these prompts"
     if method == "sampled":
         run_object(store, fake, tasks=["animals_long"], limit=6, progress=False)
-        n = run_meta_distributions(store, fake, **kw, config=distribution_config("meta", method, samples=3))  # type: ignore[arg-type]
-        meta = store.distributions(model=fake.ref, level="meta")
+        n = run_hypothetical_distributions(
+            store, fake, **kw, config=distribution_config("hypothetical", method, samples=3)
+        )  # type: ignore[arg-type]
+        meta = store.distributions(model=fake.ref, level="hypothetical")
         assert n == len(meta) > 0
         assert all(abs(sum(p.values()) - 1) < 1e-9 for p in meta["probs"])

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inward.store import DistributionRow, MetaRow, ObjectRow, Store
+from inward.store import DistributionRow, HypotheticalRow, ObjectRow, Store
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def obj(item: str = "i1", **kw: Any) -> ObjectRow:
     return ObjectRow(**base)
 
 
-def meta(item: str = "i1", **kw: Any) -> MetaRow:
+def meta(item: str = "i1", **kw: Any) -> HypotheticalRow:
     base: dict[str, Any] = dict(
         model="local/m1",
         model_id="id-m1",
@@ -55,7 +55,7 @@ def meta(item: str = "i1", **kw: Any) -> MetaRow:
         answer="d",
     )
     base.update(kw)
-    return MetaRow(**base)
+    return HypotheticalRow(**base)
 
 
 def test_object_rows_put_twice_no_duplicates_first_write_wins(store: Store) -> None:
@@ -94,17 +94,17 @@ def test_object_rows_filters_and_decoded_json(store: Store) -> None:
 
 
 def test_empty_frames_have_the_columns(store: Store) -> None:
-    df = store.meta_rows()
+    df = store.hypothetical_rows()
     assert df.empty
     assert {"model", "property", "answer", "compliance", "run_id"} <= set(df.columns)
 
 
-def test_meta_rows_idempotent_and_filtered(store: Store) -> None:
+def test_hypothetical_rows_idempotent_and_filtered(store: Store) -> None:
     rows = [meta("i1"), meta("i1", property="starts_with_vowel", answer="false"), meta("i2")]
-    assert store.put_meta_rows(rows) == 3
-    assert store.put_meta_rows([*rows, meta("i1", answer="x")]) == 0
-    assert len(store.meta_rows(property="first_character")) == 2
-    assert list(store.meta_rows(property="starts_with_vowel").answer) == ["false"]
+    assert store.put_hypothetical_rows(rows) == 3
+    assert store.put_hypothetical_rows([*rows, meta("i1", answer="x")]) == 0
+    assert len(store.hypothetical_rows(property="first_character")) == 2
+    assert list(store.hypothetical_rows(property="starts_with_vowel").answer) == ["false"]
 
 
 def test_distributions_round_trip(store: Store) -> None:
@@ -127,7 +127,7 @@ def test_distributions_round_trip(store: Store) -> None:
     assert rec["probs"] == {"d": 0.7, "c": 0.25, "é": 0.04}
     assert rec["covered"] == 0.99 and rec["forward_tokens"] == 123
     assert pd.isna(rec["n_samples"])
-    assert store.distributions(level="meta").empty
+    assert store.distributions(level="hypothetical").empty
     with pytest.raises(ValueError, match="level"):
         dataclasses.replace(d, level="hyper")  # type: ignore[arg-type]
 
@@ -149,7 +149,7 @@ def test_unknown_run_id_is_a_clear_error(store: Store) -> None:
 
 def test_export_every_table(store: Store) -> None:
     store.put_object_rows([obj()])
-    store.put_meta_rows([meta()])
+    store.put_hypothetical_rows([meta()])
     for table in store.tables():
         df = store.export(table)
         assert list(df.columns)  # every table exports, even when empty

@@ -25,12 +25,12 @@ def test_summary_counts_models_runs_tables_and_sizes(store: Store) -> None:
     s = store.summary()
     got = {m.key: (m.labels, m.kind, dict(m.rows)) for m in s.models}
     assert got == {
-        "k-m1": (("local/m1",), "base", {"object_rows": 6, "meta_rows": 3, "distributions": 1}),
-        "k-m2": (("local/m2",), "base", {"object_rows": 2, "meta_rows": 1, "distributions": 0}),
+        "k-m1": (("local/m1",), "base", {"object_rows": 6, "hypothetical_rows": 3, "distributions": 1}),
+        "k-m2": (("local/m2",), "base", {"object_rows": 2, "hypothetical_rows": 1, "distributions": 0}),
         "k-ad": (
             (f"local/m1+adapter={W.ADAPTER}",),
             "adapter",
-            {"object_rows": 1, "meta_rows": 0, "distributions": 0},
+            {"object_rows": 1, "hypothetical_rows": 0, "distributions": 0},
         ),
     }
     ad = next(m for m in s.models if m.key == "k-ad")
@@ -42,7 +42,7 @@ def test_summary_counts_models_runs_tables_and_sizes(store: Store) -> None:
     assert dict(s.tables) == {
         "calls": 0,
         "object_rows": 9,
-        "meta_rows": 4,
+        "hypothetical_rows": 4,
         "distributions": 1,
         "runs": 3,
         "steps": 4,
@@ -74,8 +74,8 @@ def test_model_summary_counts_by_task_split_property_template_and_config(store: 
         ("object_rows", "animals", "train", None, "tpl-o", "greedy"): 2,
         ("object_rows", "animals", "val", None, "tpl-o", "greedy"): 3,
         ("object_rows", "colors", "val", None, "tpl-o", "greedy"): 1,
-        ("meta_rows", "animals", "val", "first_character", "tpl-first_character", "cfg-meta"): 2,
-        ("meta_rows", "animals", "val", "second_character", "tpl-second_character", "cfg-meta"): 1,
+        ("hypothetical_rows", "animals", "val", "first_character", "tpl-first_character", "cfg-meta"): 2,
+        ("hypothetical_rows", "animals", "val", "second_character", "tpl-second_character", "cfg-meta"): 1,
         ("distributions", "animals", "object", "first_character", "tpl-o", "cfg-dist"): 1,
     }
     assert [r.run_id for r in m.runs] == ["demo-aaa"]  # wrote its row and names it in its config

@@ -28,15 +28,15 @@ def _others(store: Store, key: str) -> dict[str, list[tuple[Any, ...]]]:
     conn = store._conn()
     return {
         t: conn.execute(f"SELECT * FROM {t} WHERE model_id != ? ORDER BY rowid", (key,)).fetchall()
-        for t in ("object_rows", "meta_rows", "distributions")
+        for t in ("object_rows", "hypothetical_rows", "distributions")
     }
 
 
 def test_remove_model_deletes_its_rows_and_leaves_every_other_row_byte_identical(store: Store) -> None:
     before, everything = _others(store, "k-m1"), W.dump(store)
     plan = store.plan_removal("local/m1")
-    assert plan.rows == {"object_rows": 6, "meta_rows": 3, "distributions": 1} and plan.folders == ()
-    assert store.remove(plan) == {"object_rows": 6, "meta_rows": 3, "distributions": 1}
+    assert plan.rows == {"object_rows": 6, "hypothetical_rows": 3, "distributions": 1} and plan.folders == ()
+    assert store.remove(plan) == {"object_rows": 6, "hypothetical_rows": 3, "distributions": 1}
     assert _others(store, "k-m1") == before
     after = W.dump(store)
     for t in ("calls", "runs", "steps", "models", "object_configs"):
@@ -66,7 +66,7 @@ def test_an_exception_mid_removal_leaves_the_store_unchanged(
     monkeypatch.setattr(_remove, "_delete", failing)
     with pytest.raises(KeyboardInterrupt):
         store.remove(store.plan_removal("local/m1"))
-    assert calls == ["object_rows", "meta_rows"] and W.dump(store) == before
+    assert calls == ["object_rows", "hypothetical_rows"] and W.dump(store) == before
 
 
 def test_a_failed_folder_move_puts_folders_back_and_rolls_back(
@@ -117,7 +117,7 @@ def test_remove_run_takes_its_records_folder_and_only_trained_model(store: Store
         "runs": 1,
         "models": 1,
         "object_rows": 1,
-        "meta_rows": 0,
+        "hypothetical_rows": 0,
         "distributions": 0,
     }
     assert set(plan.folders) == {ws / "runs" / "demo", ws / "models" / W.ADAPTER}

@@ -32,7 +32,7 @@ def test_fresh_store_is_current_wal_with_foreign_keys(tmp_path: Path) -> None:
         assert set(store.tables()) == {
             "calls",
             "object_rows",
-            "meta_rows",
+            "hypothetical_rows",
             "distributions",
             "runs",
             "steps",
@@ -109,14 +109,43 @@ def test_v2_behaviour_migrates_to_legacy_identities_that_no_model_reads(tmp_path
     )
     conn.close()
     with Store.open(tmp_path) as store:
-        obj, meta, dist = store.object_rows(), store.meta_rows(), store.distributions()
+        obj, hyp, dist = store.object_rows(), store.hypothetical_rows(), store.distributions()
         assert list(obj["model_id"]) == ["legacy:local/m+adapter=a"] and list(obj["model"]) == [
             "local/m+adapter=a"
         ]
-        assert list(meta["model_id"]) == ["legacy:local/m"] and list(meta["answer"]) == ["r"]
+        assert list(hyp["model_id"]) == ["legacy:local/m"] and list(hyp["answer"]) == ["r"]
         assert list(dist["config_key"]) == ["legacy:logprobs"] and list(dist["method"]) == ["logprobs"]
         assert store.object_rows(model_id="0123456789abcdef").empty
     assert "object_rows_by_task" in _indexes(db) and "object_rows_by_label" in _indexes(db)
+
+
+def test_v4_meta_rows_and_meta_level_become_hypothetical(tmp_path: Path) -> None:
+    """v5 renames `meta_rows` to `hypothetical_rows` and the distribution level 'meta' to 'hypothetical'; every
+    row and column value is kept, and the old names are gone."""
+    db = tmp_path / DB_NAME
+    conn = sqlite3.connect(db, isolation_level=None)
+    assert migrate(conn, db, MIGRATIONS[:4]) == 0
+    conn.execute(
+        "INSERT INTO meta_rows VALUES ('local/m', 'k1', 't', 'i', 'p', 'h', 'c', 0, 'val', 'R', 'r', 'ok', 'stop', "
+        "NULL, '2024-01-01T00:00:00+00:00')"
+    )
+    for level in ("object", "meta"):
+        conn.execute(
+            "INSERT INTO distributions VALUES ('local/m', 'k1', 't', 'i', ?, 'p', 'h', 'c', 'exact', "
+            "'{\"r\": 0.75}', 0.9, 3, 0, '2024-01-01T00:00:00+00:00')",
+            (level,),
+        )
+    conn.close()
+    with Store.open(tmp_path) as store:
+        hyp = store.hypothetical_rows(model_id="k1")
+        assert hyp[["task", "answer", "compliance"]].to_dict("records") == [
+            {"task": "t", "answer": "r", "compliance": "ok"}
+        ]
+        dist = store.distributions(model_id="k1")
+        assert sorted(dist["level"]) == ["hypothetical", "object"]
+        assert store.distributions(model_id="k1", level="hypothetical")["probs"].tolist() == [{"r": 0.75}]
+    names = _indexes(db) | {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
+    assert "hypothetical_rows_by_task" in names and not any("meta" in n for n in names)
 
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:

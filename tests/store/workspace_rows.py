@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inward.store import DistributionRow, MetaRow, ModelRecord, ObjectRow, Store
+from inward.store import DistributionRow, HypotheticalRow, ModelRecord, ObjectRow, Store
 
 ADAPTER = "demo-m1-self-abc123"
 TRAINED_SCOPE = "trained-models"
@@ -39,8 +39,8 @@ def obj(label: str, key: str, item: str, task: str = "animals", split: str = "va
     )
 
 
-def meta(label: str, key: str, item: str, prop: str = "first_character", **kw: Any) -> MetaRow:
-    return MetaRow(
+def meta(label: str, key: str, item: str, prop: str = "first_character", **kw: Any) -> HypotheticalRow:
+    return HypotheticalRow(
         model=label,
         model_id=key,
         task="animals",
@@ -81,7 +81,7 @@ def build(ws: Path) -> Store:
             obj(ad, "k-ad", "a1"),
         ]
     )
-    store.put_meta_rows(
+    store.put_hypothetical_rows(
         [
             meta(m1, "k-m1", "a1"),
             meta(m1, "k-m1", "a2"),

@@ -2,7 +2,7 @@
 
 inward tasks list | show TASK          inward properties list        inward prompts show TASK [-p PROP]
 inward data check DIR                  inward models list | install NAME | info NAME
-inward object -m MODEL -t TASKS        inward meta -m MODEL -t TASKS -p PROPS     inward score ...
+inward object -m MODEL -t TASKS        inward hypothetical -m MODEL -t TASKS -p PROPS     inward score ...
 inward dataset build self|cross|shift  inward train -m BASE --data FILE --out NAME
 inward run EXPERIMENT.yaml             inward report RUN                          inward demo
 """

@@ -90,7 +90,7 @@ def export_log_cmd(
 )
 @click.pass_obj
 def import_log_cmd(state: AppState, log: Path, model: str | None, template: str, object_config: str) -> None:
-    """Store the object-level answers of an inspect LOG as a model's behaviour (for `inward meta`/`score`)."""
+    """Store the object-level answers of an inspect LOG as a model's behaviour (for `inward hypothetical`/`score`)."""
     from inward import prompts
     from inward.interop.logs import import_log
 

@@ -201,7 +201,7 @@ def hypothetical_cmd(
     flags set the hypothetical answers' decoding; --object-config names whose behaviour they are about.
     `inward meta` is the same command (its old name)."""
     from inward import hypothetical
-    from inward.runs import META_CONFIG
+    from inward.runs import HYPOTHETICAL_CONFIG
 
     names = _task_names(tasks)
     if about is not None:  # checked before the backend: a bad --about must not cost a model load
@@ -217,14 +217,14 @@ def hypothetical_cmd(
         object_config=object_config,
         paper_code=paper_code,
         exact=exact,
-        config=_config(META_CONFIG, samples, temperature, max_tokens, seed),
+        config=_config(HYPOTHETICAL_CONFIG, samples, temperature, max_tokens, seed),
     )
     console.print(f"hypothetical: {res.new_rows} new, {res.existing_rows} already stored → {state.workspace}")
 
 
-_meta_alias = copy.copy(hypothetical_cmd)
-_meta_alias.hidden = True
-cli.add_command(_meta_alias, "meta")
+_hypothetical_alias = copy.copy(hypothetical_cmd)
+_hypothetical_alias.hidden = True
+cli.add_command(_hypothetical_alias, "meta")
 
 
 @cli.command("score")
@@ -232,7 +232,7 @@ cli.add_command(_meta_alias, "meta")
 @click.option(
     "--hypothetical",
     "--meta",
-    "meta_model",
+    "hypothetical_model",
     required=True,
     help="Whose hypothetical answers are scored (--meta: the old name).",
 )
@@ -251,7 +251,7 @@ cli.add_command(_meta_alias, "meta")
 def score_cmd(
     state: AppState,
     object_model,
-    meta_model,
+    hypothetical_model,
     tasks,
     props,
     split,
@@ -265,7 +265,7 @@ def score_cmd(
 
     res = score(
         object=object_model,
-        hypothetical=meta_model,
+        hypothetical=hypothetical_model,
         tasks=_task_names(tasks),
         properties=split_csv(props) or None,
         split=split,

@@ -67,7 +67,7 @@ def ls_cmd(state: AppState, as_json: bool) -> None:
             m.key,
             kind,
             str(m.rows["object_rows"]),
-            str(m.rows["meta_rows"]),
+            str(m.rows["hypothetical_rows"]),
             str(m.rows["distributions"]),
         )
     console.print(t if s.models else "models: none")

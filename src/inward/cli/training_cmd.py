@@ -58,10 +58,10 @@ def _read_set(file: Path, *, need_ids: bool = False) -> tuple[list[dict[str, Any
     keys = ("task", "property", "item_id") if need_ids else ("task", "property")
     rows: list[dict[str, Any]] = []
     for i, ex in enumerate(load_chat_jsonl(file), start=1):
-        meta = ex.extra.get("inward")
-        if (meta is None and need_ids) or (
-            meta is not None
-            and not (isinstance(meta, dict) and all(isinstance(meta.get(k), str) for k in keys))
+        tags = ex.extra.get("inward")
+        if (tags is None and need_ids) or (
+            tags is not None
+            and not (isinstance(tags, dict) and all(isinstance(tags.get(k), str) for k in keys))
         ):
             raise UserError(
                 f'{file}: example {i}: "inward" must be an object with {", ".join(keys)} '

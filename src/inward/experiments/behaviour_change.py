@@ -40,11 +40,11 @@ class BehaviourChangeExperiment(Experiment):
         m1t, mc, source, unrelated = done
         r = ctx.readings
         old, new = r.objects(m1t, mc)
-        meta = r.meta(mc)
+        hyp = r.hypothetical(mc)
         # Object rows carry every property of a task; count only the configured ones.
         changed = M.changed_fractions(old, new, properties=ctx.property_names)
-        res = M.behaviour_change(old, new, meta, rules=ctx.rules)
-        adj = M.behaviour_change(old, new, meta, adjust_entropy=True, rules=ctx.rules)
+        res = M.behaviour_change(old, new, hyp, rules=ctx.rules)
+        adj = M.behaviour_change(old, new, hyp, adjust_entropy=True, rules=ctx.rules)
         sz = ctx.cfg.sizes
         return BehaviourChange(
             old_model=ctx.label(m1t),

@@ -17,7 +17,7 @@ from inward.report.results import Calibration, CalibrationPanel, MadTest
 from inward.runs.distributions import (
     NONCOMPLIANT_KEY,
     distribution_config,
-    run_meta_distributions,
+    run_hypothetical_distributions,
     run_object_distributions,
 )
 
@@ -84,7 +84,9 @@ class CalibrationExperiment(Experiment):
     def steps(self, ctx: Context) -> list[tuple[str, str, str]]:
         cfg = ctx.cfg
         obj_cfg = distribution_config("object", cfg.calibration_method, samples=cfg.calibration_samples)
-        meta_cfg = distribution_config("meta", cfg.calibration_method, samples=cfg.calibration_samples)
+        hypothetical_cfg = distribution_config(
+            "hypothetical", cfg.calibration_method, samples=cfg.calibration_samples
+        )
         n = cfg.sizes.calibration_items
         conditions = self.conditions(ctx)
         models = sorted({m for _, o, h in conditions for m in (o, h)})
@@ -93,7 +95,7 @@ class CalibrationExperiment(Experiment):
                 continue
 
             def fn(panel: Any = panel) -> dict[str, Any]:
-                for _, obj_model, meta_model in conditions:
+                for _, obj_model, hypothetical_model in conditions:
                     # Hypotheticals are asked where the greedy answer is usable: make sure it is stored (a
                     # calibration-only experiment runs no other step that asks the untrained M1).
                     ctx.objects(obj_model, [panel.task], n)
@@ -107,16 +109,16 @@ class CalibrationExperiment(Experiment):
                         template=ctx.template,
                         config=obj_cfg,
                     )
-                    run_meta_distributions(
+                    run_hypothetical_distributions(
                         ctx.store,
-                        ctx.backend(meta_model),
+                        ctx.backend(hypothetical_model),
                         tasks=[panel.task],
                         properties=[panel.property],
                         about=ctx.model_id(obj_model),
                         split="val",
                         limit=n,
                         template=ctx.template,
-                        config=meta_cfg,
+                        config=hypothetical_cfg,
                         object_config=ctx.object_config(obj_model),
                     )
                 return {}
@@ -128,7 +130,7 @@ class CalibrationExperiment(Experiment):
                     "panel": panel.model_dump(),
                     "n": n,
                     "method": cfg.calibration_method,
-                    "dist": [obj_cfg.key(), meta_cfg.key()],
+                    "dist": [obj_cfg.key(), hypothetical_cfg.key()],
                     "models": models,
                     "ids": ctx.identity_inputs(*models),
                 },
@@ -143,7 +145,7 @@ class CalibrationExperiment(Experiment):
         cfg = ctx.cfg
         method = cfg.calibration_method
         obj_cfg = distribution_config("object", method, samples=cfg.calibration_samples)
-        meta_cfg = distribution_config("meta", method, samples=cfg.calibration_samples)
+        hypothetical_cfg = distribution_config("hypothetical", method, samples=cfg.calibration_samples)
         panels = []
         for panel in cfg.calibration:
             if panel.task not in ctx.eval_tasks:
@@ -152,9 +154,11 @@ class CalibrationExperiment(Experiment):
             n_prompts = 0
             samples: list[int] = []
             loaded: dict[str, tuple[dict[Any, Any], dict[Any, Any]]] = {}
-            for label, obj_model, meta_model in done:
+            for label, obj_model, hypothetical_model in done:
                 od, oinfo = dists(ctx, obj_model, "object", panel.task, panel.property, obj_cfg)
-                md, minfo = dists(ctx, meta_model, "meta", panel.task, panel.property, meta_cfg)
+                md, minfo = dists(
+                    ctx, hypothetical_model, "hypothetical", panel.task, panel.property, hypothetical_cfg
+                )
                 loaded[label] = (od, md)
                 points = M.calibration_points(od, md, rules=ctx.rules)
                 if points.empty:
@@ -168,14 +172,14 @@ class CalibrationExperiment(Experiment):
                 cov_o, cov_m = _mean(oinfo["covered"]), _mean(minfo["covered"])
                 low = any(c is not None and c < COVERAGE_FLOOR for c in (cov_o, cov_m))
                 cond = B.calibration_condition(
-                    label, points, object_model=obj_model, hypothetical_model=meta_model
+                    label, points, object_model=obj_model, hypothetical_model=hypothetical_model
                 )
                 conds.append(
                     cond.model_copy(
                         update={
                             "n_prompts": shared,
                             "object_coverage": cov_o,
-                            "meta_coverage": cov_m,
+                            "hypothetical_coverage": cov_m,
                             "object_noncompliant": _mean(oinfo["noncompliant"]),
                             "object_undefined": _mean(oinfo["undefined"]),
                             "methods": dict(sorted(methods.items())),

@@ -2,7 +2,7 @@
 
     ctx.self_trained("m1")                 # dataset of M1's own behaviour + LoRA (or hosted) fine-tune → ref
     ctx.cross_trained("m1", "m2")          # M2 trained on the self-trained M1's behaviour → ref
-    ctx.evaluate(object_model, meta_model) # object level, then hypotheticals about it, on held-out val items
+    ctx.evaluate(object_model, hypothetical_model) # object level, then hypotheticals about it, on held-out val items
     ctx.shifted()                          # M1 fine-tuned on another model's answers (behaviour change) → ref
 
 Every block is a content-addressed step: its key hashes the step name with everything it depends on (config
@@ -47,7 +47,7 @@ PLANNED_SHIFT_SHARE = 0.2  # share of held-out rows a behaviour shift changes, b
 # 13 early-stopped qwen2.5-0.5b object rows per shift row; 12 is what the plan counts per row.
 SHIFT_COST_ROWS = 12
 TRAINED_SCOPE = "trained-models"  # the step namespace trained models share across runs
-StepKind = Literal["object", "meta", "train", "dataset", "distributions", "other"]
+StepKind = Literal["object", "hypothetical", "train", "dataset", "distributions", "other"]
 
 
 def eval_rows(tasks: list[str], limit: int | None, properties: list[str] | None) -> tuple[int, int]:
@@ -493,20 +493,20 @@ class Context:
     def evaluate(
         self,
         object_model: str,
-        meta_model: str,
+        hypothetical_model: str,
         *,
         changed_from: str | None = None,
         limit: int | None = None,
         template: PromptTemplate | None = None,
     ) -> None:
-        """Object level for `object_model`, then hypotheticals of `meta_model` about it, on held-out val items.
+        """Object level for `object_model`, then hypotheticals of `hypothetical_model` about it, on held-out val items.
 
         With `changed_from` (a model already evaluated on the same items), hypotheticals are asked only where
         `object_model`'s property value differs from that model's: the prompts the behaviour-change analysis
         scores (SPEC §12). The others would cost most of the step and enter no number.
         `template`: the hypothetical wording (default the experiment's); the object level is the experiment's
         whatever the template, so that every wording is scored against the same behaviour."""
-        from inward.runs import run_meta
+        from inward.runs import run_hypotheticals
 
         tpl = self.template if template is None else template
         tasks = self.eval_tasks
@@ -515,9 +515,9 @@ class Context:
         def fn() -> dict[str, Any]:
             o = self.objects(object_model, tasks, n)
             only = None if changed_from is None else self.changed_keys(changed_from, object_model, tasks)
-            m = run_meta(
+            m = run_hypotheticals(
                 self.store,
-                self.backend(meta_model),
+                self.backend(hypothetical_model),
                 tasks=tasks,
                 about=self.model_id(object_model),
                 split="val",
@@ -529,13 +529,16 @@ class Context:
                 only=only,
                 include_undefined=self.cfg.paper_code,
             )
-            return {"object_rows": o.new_rows + o.existing_rows, "meta_rows": m.new_rows + m.existing_rows}
+            return {
+                "object_rows": o.new_rows + o.existing_rows,
+                "hypothetical_rows": m.new_rows + m.existing_rows,
+            }
 
-        models = [object_model, meta_model, *([changed_from] if changed_from else [])]
+        models = [object_model, hypothetical_model, *([changed_from] if changed_from else [])]
         self.evaluated.update(models)
         inputs = {
             "o": object_model,
-            "m": meta_model,
+            "m": hypothetical_model,
             "t": tasks,
             "n": n,
             "tpl": self.template.name,
@@ -549,7 +552,9 @@ class Context:
             **({"changed_from": changed_from} if changed_from else {}),
             **({"paper_code": True} if self.cfg.paper_code else {}),
         }
-        name = f"evaluate {meta_model} about {object_model}" + ("" if template is None else f" ({tpl.name})")
+        name = f"evaluate {hypothetical_model} about {object_model}" + (
+            "" if template is None else f" ({tpl.name})"
+        )
         if self.planning:  # two costs: the object level of one model, the hypotheticals of the other
             self.step(
                 f"answer {object_model}",
@@ -563,8 +568,8 @@ class Context:
                 name,
                 inputs,
                 dict,
-                kind="meta",
-                model=meta_model,
+                kind="hypothetical",
+                model=hypothetical_model,
                 # after a shift only the changed rows are asked (the plan assumes the share it states)
                 rows=round(
                     self._rows(tasks, n, per_property=True)

@@ -36,8 +36,8 @@ def check(data_dir: Path, eval_tasks: list[str], n_val: int) -> list[HygieneChec
         data, manifest = read_dataset(path)
         by_item: dict[tuple[str, str], set[str]] = defaultdict(set)
         for r in data:
-            meta = r.get("inward", {})
-            task, item_id = meta.get("task"), meta.get("item_id")
+            tags = r.get("inward", {})
+            task, item_id = tags.get("task"), tags.get("item_id")
             if task is None or item_id is None:
                 continue
             rows += 1
@@ -49,8 +49,8 @@ def check(data_dir: Path, eval_tasks: list[str], n_val: int) -> list[HygieneChec
                 leaks += 1
                 if len(where) < 3:
                     where.append(f"{path.name}: {held[_norm(found.text)]}")
-            if meta.get("kind") in ("self", "cross"):
-                by_item[(task, item_id)].add(meta.get("property", ""))
+            if tags.get("kind") in ("self", "cross"):
+                by_item[(task, item_id)].add(tags.get("property", ""))
         multi = [k for k, props in by_item.items() if len(props) > 1]
         if multi and manifest.get("dedup") not in (False, None):
             shared.append(f"{path.name}: {len(multi)} items")

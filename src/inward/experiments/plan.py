@@ -40,7 +40,7 @@ ASSUMPTION_TEXT = (
     "accuracies 0.5 (the largest variance), correlation 0.2 between the two conditions on a row, intraclass "
     f"correlation 0.3 within a prompt, {SHIFTED_SHARE:.0%} of rows changed by the behaviour shift"
 )
-COSTS_VERSION = 3  # 3: measured with shared-prefix prefill (the hypotheticals of one item share it)
+COSTS_VERSION = 4  # 3: measured with shared-prefix prefill (the hypotheticals of one item share it); 4: key "hypothetical"
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Plan:
         return out
 
     def estimate_s(self, costs: dict[str, dict[str, float]], experiment: str | None = None) -> float | None:
-        """Seconds from scratch, from per-row costs by model: {"object": s/row, "meta": …, "train": …,
+        """Seconds from scratch, from per-row costs by model: {"object": s/row, "hypothetical": …, "train": …,
         "distributions": …, "load": s per step that loads a model}. None if a model has no costs.
         `experiment`: only the steps that experiment adds (those it shares with an earlier one count there)."""
         total = 0.0
@@ -262,10 +262,10 @@ def measured_costs(
 def _measure(ref: str, n: int) -> dict[str, float]:
     from inward.backends import make_backend
     from inward.prompts import DEFAULT
-    from inward.runs import run_meta, run_object
+    from inward.runs import run_hypotheticals, run_object
     from inward.runs.distributions import (
         distribution_config,
-        run_meta_distributions,
+        run_hypothetical_distributions,
         run_object_distributions,
     )
     from inward.store import Store
@@ -283,7 +283,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
         o = run_object(store, backend, tasks=tasks, split="val", limit=n, template=DEFAULT, progress=False)
         obj = (time.perf_counter() - t0) / max(o.new_rows, 1)
         t0 = time.perf_counter()
-        m = run_meta(
+        m = run_hypotheticals(
             store,
             backend,
             tasks=tasks,
@@ -293,7 +293,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
             template=DEFAULT,
             progress=False,
         )
-        meta = (time.perf_counter() - t0) / max(m.new_rows, 1)
+        hyp = (time.perf_counter() - t0) / max(m.new_rows, 1)
         t0 = time.perf_counter()
         k = run_object_distributions(
             store,
@@ -305,7 +305,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
             template=DEFAULT,
             config=distribution_config("object", "exact"),
         )
-        k += run_meta_distributions(
+        k += run_hypothetical_distributions(
             store,
             backend,
             tasks=["animals_long"],
@@ -313,7 +313,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
             split="val",
             limit=n,
             template=DEFAULT,
-            config=distribution_config("meta", "exact"),
+            config=distribution_config("hypothetical", "exact"),
         )
         dist = (time.perf_counter() - t0) / max(k, 1)
         data, _ = build_self(
@@ -334,7 +334,7 @@ def _measure(ref: str, n: int) -> dict[str, float]:
         rows = max(int(trained.metrics.get("n_train") or 1), 1)
         train = float(trained.metrics.get("train_time_s") or 0.0) / rows
         store.close()
-    return {"load": round(load, 2), "object": obj, "meta": meta, "distributions": dist, "train": train}
+    return {"load": round(load, 2), "object": obj, "hypothetical": hyp, "distributions": dist, "train": train}
 
 
 def format_plan(plan: Plan, costs: dict[str, dict[str, float]] | None) -> list[str]:

@@ -1,9 +1,9 @@
 """The typed store interface analyses read through: every read is keyed by model identity and object config.
 
     r = ctx.readings
-    scored = r.scored(object_model="local/qwen2.5-0.5b+adapter=demo-m1-self-3f9a2c", meta_model=...)
+    scored = r.scored(object_model="local/qwen2.5-0.5b+adapter=demo-m1-self-3f9a2c", hypothetical_model=...)
     old, new = r.objects(m1t, mc, tasks=["animals_long"])
-    r.meta(mc)                           # hypothetical answers of mc on the held-out tasks
+    r.hypothetical(mc)                         # hypothetical answers of mc on the held-out tasks
     r.distributions(m1t, "object", "animals_long", "second_character", config)
 
 Analyses never see ref strings turned into rows by hand: a `Readings` resolves each ref to its identity (weights
@@ -24,7 +24,7 @@ from inward.prompts import PromptTemplate
 from inward.report import build as B
 from inward.report.results import AccRow, TrainStats
 from inward.runs.configs import ObjectConfig
-from inward.runs.score import compliant_rows, load_meta, load_object, scored_table
+from inward.runs.score import compliant_rows, load_hypotheticals, load_object, scored_table
 
 OBJECT_COLUMNS = ["task", "item_id", "properties", "compliance"]
 
@@ -50,18 +50,18 @@ class Readings:
         self.rules = rules
 
     def scored(
-        self, object_model: str, meta_model: str, *, template: PromptTemplate | None = None
+        self, object_model: str, hypothetical_model: str, *, template: PromptTemplate | None = None
     ) -> pd.DataFrame:
-        """`meta_model`'s hypotheticals about `object_model`'s held-out behaviour, marked (scored_table);
+        """`hypothetical_model`'s hypotheticals about `object_model`'s held-out behaviour, marked (scored_table);
         `template`: hypotheticals asked in that wording (the object level is the experiment's template's)."""
         return scored_table(
             self.store,
             object_model=self._id(object_model),
-            meta_model=self._id(meta_model),
+            hypothetical_model=self._id(hypothetical_model),
             tasks=self.eval_tasks,
             properties=self.properties,
             template=self.template,
-            meta_template=template,
+            hypothetical_template=template,
             object_config=self._config(object_model),
             rules=self.rules,
         )
@@ -99,8 +99,8 @@ class Readings:
             )
         )
 
-    def meta(self, model: str, tasks: Sequence[str] | None = None) -> pd.DataFrame:
-        return load_meta(
+    def hypothetical(self, model: str, tasks: Sequence[str] | None = None) -> pd.DataFrame:
+        return load_hypotheticals(
             self.store,
             self._id(model),
             tasks=list(tasks or self.eval_tasks),

@@ -142,7 +142,7 @@ def _object_samples(obj: pd.DataFrame, label: str, template: PromptTemplate, cfg
 
 
 def _hypothetical_samples(
-    obj: pd.DataFrame, meta: pd.DataFrame, about: str, label: str, template: PromptTemplate
+    obj: pd.DataFrame, answers: pd.DataFrame, about: str, label: str, template: PromptTemplate
 ) -> list[Any]:
     from inspect_ai.log import EvalSample
     from inspect_ai.model import ModelOutput
@@ -152,7 +152,7 @@ def _hypothetical_samples(
 
     objects = {(r["task"], r["item_id"]): r for r in obj[obj["sample"] == 0].to_dict(orient="records")}
     samples = []
-    for m in meta.to_dict(orient="records"):
+    for m in answers.to_dict(orient="records"):
         o = objects.get((m["task"], m["item_id"]))
         if o is None:  # a hypothetical about behaviour that is not (or no longer) stored: nothing to score
             continue
@@ -177,8 +177,8 @@ def _hypothetical_samples(
             "object_finish_reason": o["finish_reason"],
             "hypothetical_model": inspect_model_name(label),
             "hypothetical_raw": m["raw"],
-            "meta_answer": m["answer"] if isinstance(m["answer"], str) else None,
-            "meta_compliance": m["compliance"] if isinstance(m["compliance"], str) else None,
+            "hypothetical_answer": m["answer"] if isinstance(m["answer"], str) else None,
+            "hypothetical_compliance": m["compliance"] if isinstance(m["compliance"], str) else None,
         }
         samples.append(
             EvalSample(
@@ -269,41 +269,47 @@ def export_log(
 
     from inward import __version__
     from inward.runs.configs import object_config_for
-    from inward.runs.score import load_meta
+    from inward.runs.score import load_hypotheticals
 
-    meta_id = resolve_model(store, model)
-    about_id = meta_id if about is None else resolve_model(store, about)
+    hypothetical_id = resolve_model(store, model)
+    about_id = hypothetical_id if about is None else resolve_model(store, about)
     cfg = object_config_for(about_id.label, object_config)
     obj = _object_frame(store, about_id, tasks, split, template, cfg)
-    meta = pd.DataFrame()
+    hyp = pd.DataFrame()
     if level != "object":
         names = (
-            list(tasks) if tasks else sorted(set(store.meta_rows(model_id=meta_id.key, split=split)["task"]))
+            list(tasks)
+            if tasks
+            else sorted(set(store.hypothetical_rows(model_id=hypothetical_id.key, split=split)["task"]))
         )
-        meta = load_meta(store, meta_id, tasks=names, properties=properties, split=split, template=template)
+        hyp = load_hypotheticals(
+            store, hypothetical_id, tasks=names, properties=properties, split=split, template=template
+        )
     kind: Literal["object", "hypothetical"] = (
-        "hypothetical" if level == "hypothetical" or len(meta) else "object"
+        "hypothetical" if level == "hypothetical" or len(hyp) else "object"
     )
     if kind == "hypothetical":
         samples = (
-            _hypothetical_samples(obj, meta, about_id.label, meta_id.label, template) if len(obj) else []
+            _hypothetical_samples(obj, hyp, about_id.label, hypothetical_id.label, template)
+            if len(obj)
+            else []
         )
-        what = f"hypothetical answers of {meta_id.label} about {about_id.label}'s stored behaviour"
+        what = f"hypothetical answers of {hypothetical_id.label} about {about_id.label}'s stored behaviour"
     else:
-        if about is not None and about_id != meta_id:
+        if about is not None and about_id != hypothetical_id:
             raise UserError(
                 "--about applies to hypothetical logs; an object-level log is one model's behaviour"
             )
-        samples = _object_samples(obj, meta_id.label, template, cfg) if len(obj) else []
-        what = f"object-level rows of {meta_id.label} (object config {cfg.name})"
+        samples = _object_samples(obj, hypothetical_id.label, template, cfg) if len(obj) else []
+        what = f"object-level rows of {hypothetical_id.label} (object config {cfg.name})"
     if not samples:
         raise UserError(
-            f"no stored {what} ({split}, template {template.name}); run `inward object`/`inward meta` first"
+            f"no stored {what} ({split}, template {template.name}); run `inward object`/`inward hypothetical` first"
         )
-    cross = kind == "hypothetical" and about_id.key != meta_id.key
+    cross = kind == "hypothetical" and about_id.key != hypothetical_id.key
     task_names = sorted({s.metadata["task"] for s in samples})
     created = _now()
-    digest = _digest(meta_id.key, about_id.key, kind, [s.id for s in samples], created)
+    digest = _digest(hypothetical_id.key, about_id.key, kind, [s.id for s in samples], created)
     spec = EvalSpec(
         eval_id=digest,
         run_id=digest,
@@ -315,15 +321,15 @@ def export_log(
         dataset=EvalDataset(
             name="inward:" + ",".join(task_names), samples=len(samples), sample_ids=[s.id for s in samples]
         ),
-        model=inspect_model_name(meta_id.label),
+        model=inspect_model_name(hypothetical_id.label),
         model_roles={"object": ModelConfig(model=inspect_model_name(about_id.label))} if cross else None,
         config=EvalConfig(),
         packages={"inward": __version__},
         metadata={
             "inward_export": {
                 "level": kind,
-                "model": meta_id.label,
-                "model_id": meta_id.key,
+                "model": hypothetical_id.label,
+                "model_id": hypothetical_id.key,
                 "about": about_id.label,
                 "about_id": about_id.key,
                 "object_config": cfg.name,

@@ -16,9 +16,9 @@ builds, configures (`-M`/generate config per role) and records both models itsel
 and per-role usage say who answered which stage, and the sample ids and scores stay those of the self form.
 Without the role the object model is the evaluated model (self-prediction).
 
-Scoring is inward's (`inward.metrics.join_object_meta` on the one row): an object answer that is non-compliant or
+Scoring is inward's (`inward.metrics.join_object_hypothetical` on the one row): an object answer that is non-compliant or
 has no value for the property excludes the sample (its score is NOANSWER with `scored: false`, the hypothetical
-is not asked, as `inward meta` does); a non-compliant hypothetical answer is incorrect. The metrics
+is not asked, as `inward hypothetical` does); a non-compliant hypothetical answer is incorrect. The metrics
 `accuracy` and `mode_baseline` are inward's micro averages over the scored samples (`inward score`'s
 "average" row); `scored` counts them. Decoding is inward's: temperature 0, 48 object-level and 12 hypothetical
 answer tokens, one sample (no mode-of-5 control).
@@ -46,7 +46,7 @@ from inward.errors import UserError
 from inward.interop.backend import generation_of, to_chat_messages
 from inward.properties.compliance import check_hypothetical, check_object
 from inward.runs.configs import GREEDY
-from inward.runs.meta_level import META_CONFIG
+from inward.runs.hypothetical import HYPOTHETICAL_CONFIG
 
 OBJECT_ROLE = "object"
 SCORER = "prediction"  # the key of each sample's score in the log
@@ -154,20 +154,20 @@ def two_stage(template: str = prompts.DEFAULT.name, seed: int = 0) -> Solver:
             object_finish_reason=generation_of(out).finish_reason,
         )
         if md["object_compliance"] is not None or value is None:
-            # excluded, as `inward meta` asks only compliant answers with a defined value: the transcript
+            # excluded, as `inward hypothetical` asks only compliant answers with a defined value: the transcript
             # shows the object-level conversation that excluded it
             state.messages = [*to_chat_messages(tpl.object_messages(t, item)), out.message]
             return state
-        meta_model = get_model()
+        hypothetical_model = get_model()
         hyp = to_chat_messages(tpl.hypothetical_messages(t, item, prop.name))
-        output = await meta_model.generate(hyp, config=_config(META_CONFIG.max_tokens, seed))
+        output = await hypothetical_model.generate(hyp, config=_config(HYPOTHETICAL_CONFIG.max_tokens, seed))
         state.messages = [*hyp, output.message]
         state.output = output
         md.update(
-            hypothetical_model=str(meta_model),
+            hypothetical_model=str(hypothetical_model),
             hypothetical_raw=output.completion,
-            meta_answer=P.normalize_answer(output.completion),
-            meta_compliance=check_hypothetical(output.completion, prop),
+            hypothetical_answer=P.normalize_answer(output.completion),
+            hypothetical_compliance=check_hypothetical(output.completion, prop),
         )
         return state
 
@@ -178,13 +178,13 @@ def score_sample(md: dict[str, Any]) -> dict[str, Any]:
     """inward's verdict on one sample's metadata: `scored` (False: excluded) and, when scored, `correct`."""
     key = {"task": md["task"], "item_id": md["item_id"], "property": md["property"]}
     obj = pd.DataFrame([{**key, "value": md.get("object_value"), "compliance": md.get("object_compliance")}])
-    meta = pd.DataFrame(
-        [{**key, "answer": md.get("meta_answer"), "compliance": md.get("meta_compliance")}]
-        if "meta_answer" in md
+    hyp = pd.DataFrame(
+        [{**key, "answer": md.get("hypothetical_answer"), "compliance": md.get("hypothetical_compliance")}]
+        if "hypothetical_answer" in md
         else [],
         columns=[*key, "answer", "compliance"],
     )
-    scored = M.join_object_meta(obj, meta)
+    scored = M.join_object_hypothetical(obj, hyp)
     if scored.empty:
         return {"scored": False}
     row = scored.iloc[0]
@@ -193,7 +193,7 @@ def score_sample(md: dict[str, Any]) -> dict[str, Any]:
 
 def _scored_frame(scores: Sequence[SampleScore]) -> pd.DataFrame:
     rows = [s.score.metadata for s in scores if s.score.metadata and s.score.metadata.get("scored")]
-    cols = ["task", "item_id", "property", "group", "object_value", "meta_answer", "correct"]
+    cols = ["task", "item_id", "property", "group", "object_value", "hypothetical_answer", "correct"]
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
 
 
@@ -250,21 +250,23 @@ def sample_score(md: dict[str, Any]) -> Score:
     when scored, NOANSWER when its object-level answer excluded it; the metadata carries the verdict."""
     verdict = score_sample(md)
     keep = ("task", "item_id", "property", "group", "object_value", "object_compliance")
-    meta = {k: md.get(k) for k in (*keep, "meta_answer", "meta_compliance")} | verdict
+    tags = {k: md.get(k) for k in (*keep, "hypothetical_answer", "hypothetical_compliance")} | verdict
     if not verdict["scored"]:
         why = md.get("object_compliance") or "no value"
         return Score(
             value=NOANSWER,
             explanation=f"excluded: the object-level answer is non-compliant or has no {md['property']} ({why})",
-            metadata=meta,
+            metadata=tags,
         )
-    noncompliant = f" (non-compliant: {md['meta_compliance']})" if md.get("meta_compliance") else ""
+    noncompliant = (
+        f" (non-compliant: {md['hypothetical_compliance']})" if md.get("hypothetical_compliance") else ""
+    )
     return Score(
         value=CORRECT if verdict["correct"] else INCORRECT,
-        answer=md.get("meta_answer"),
-        explanation=f"behaviour {md['property']}={md['object_value']!r}; predicted {md.get('meta_answer')!r}"
+        answer=md.get("hypothetical_answer"),
+        explanation=f"behaviour {md['property']}={md['object_value']!r}; predicted {md.get('hypothetical_answer')!r}"
         + noncompliant,
-        metadata=meta,
+        metadata=tags,
     )
 
 

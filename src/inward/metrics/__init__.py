@@ -1,13 +1,13 @@
 """Metrics: pure functions on tables of behaviour and hypothetical answers (SPEC §10–§13). No models here.
 
 from inward import metrics as M
-scored = M.join_object_meta(object_df, meta_df)     # scored table (see `join_object_meta` for formats)
+scored = M.join_object_hypothetical(object_df, hypothetical_df)     # scored table (see `join_object_hypothetical` for formats)
 M.accuracy(scored)                                  # per group + "average" (micro), SEM, item-clustered CIs
 M.mode_baseline(scored)                             # the "⋆" baseline
 M.paired_tests(self_scored, cross_scored)           # self vs cross on the same prompts
-M.calibration_mad(M.calibration_points(obj_dists, meta_dists))
+M.calibration_mad(M.calibration_points(obj_dists, hypothetical_dists))
 a, b = M.entropy_match(before, after)               # mode-collapse control
-M.behaviour_change(m1_objects, mc_objects, mc_meta).summary
+M.behaviour_change(m1_objects, mc_objects, mc_hypothetical).summary
 mde = M.detectable_effect(M.cluster_se_paired(a, b, clusters))   # power: the effect this sample could see
 M.verdict(diff, lo, hi, mde, M.paper_effect("self_vs_cross").value)   # "supports", "underpowered", …
 
@@ -82,7 +82,7 @@ from inward.metrics._scoring import (
     KEY,
     compliant_object_rows,
     intersect,
-    join_object_meta,
+    join_object_hypothetical,
     normalise_value,
     object_long,
     reporting_group,
@@ -147,7 +147,7 @@ __all__ = [
     "entropy_match",
     "entropy_table",
     "intersect",
-    "join_object_meta",
+    "join_object_hypothetical",
     "mad_difference",
     "mcnemar_exact",
     "mode_baseline",

@@ -233,7 +233,7 @@ def paired_tests(
 
 
 def compliance_rates(
-    df: pd.DataFrame, by: By = "group", *, column: str = "meta_compliance", average: bool = True
+    df: pd.DataFrame, by: By = "group", *, column: str = "hypothetical_compliance", average: bool = True
 ) -> pd.DataFrame:
     """Share of compliant answers per group and how many rows each rule rejected.
 

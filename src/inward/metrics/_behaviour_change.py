@@ -1,11 +1,11 @@
 """Behavioural change (SPEC §12): does the shifted model predict its new behaviour or its old one?
 
-    result = behaviour_change(m1_objects, mc_objects, mc_meta)
+    result = behaviour_change(m1_objects, mc_objects, mc_hypothetical)
     result.summary    # per group + "average": acc vs old / vs new with CIs, mode baselines, paired test
     result.test       # PairedTest on all rows: A = predicting the new behaviour, B = predicting the old
     result.vs_old, result.vs_new   # scored tables (object_value = old / new value) for further analysis
 
-Inputs use the object/meta table formats of `join_object_meta`: the old model M1's object table, the shifted
+Inputs use the object/hypothetical table formats of `join_object_hypothetical`: the old model M1's object table, the shifted
 model MC's object table on the same prompts, and MC's hypothetical answers. Only prompts whose property value
 changed between M1 and MC, both compliant, are kept ("only_shifted"). For binary properties the two accuracies
 then sum to 100% when every hypothetical answer is compliant.
@@ -14,7 +14,7 @@ Choices, and how they relate to the paper's code (``rules=PAPER_CODE_RULES`` set
 docs/paper-code.md):
 
 * Non-compliant hypothetical answers count as incorrect (the paper's stated rule, §6.3). The paper's figure
-  script dropped them instead; ``exclude_noncompliant_meta=True`` or ``rules.change_drop_noncompliant_meta``
+  script dropped them instead; ``exclude_noncompliant_hypothetical=True`` or ``rules.change_drop_noncompliant_hypothetical``
   reproduces that.
 * The mode baseline uses the per-(task, property) mode, like every other baseline here (§10.2), over the
   evaluated rows. The paper's plotting code recomputed the mode over each plotted group as a whole (for the
@@ -55,7 +55,7 @@ from inward.metrics._scoring import (
     KEY,
     compliant_object_rows,
     is_missing,
-    join_object_meta,
+    join_object_hypothetical,
     reporting_group,
 )
 from inward.metrics._stats import unpaired_bootstrap
@@ -231,11 +231,11 @@ def _unpaired_summary(
 def behaviour_change(
     old_object_df: pd.DataFrame,
     new_object_df: pd.DataFrame,
-    new_meta_df: pd.DataFrame,
+    new_hypothetical_df: pd.DataFrame,
     by: By = "group",
     *,
     key: Sequence[str] = KEY,
-    exclude_noncompliant_meta: bool = False,
+    exclude_noncompliant_hypothetical: bool = False,
     recompute_mode_per_group: bool = False,
     adjust_entropy: bool = False,
     iterations: int = 1000,
@@ -254,19 +254,28 @@ def behaviour_change(
     both conditions when entropy-adjusted, where each condition's prompts are resampled on their own).
     """
     shifted = shifted_prompts(old_object_df, new_object_df, key=key)
-    meta = new_meta_df
-    exclude_noncompliant_meta = exclude_noncompliant_meta or rules.change_drop_noncompliant_meta
+    hyp = new_hypothetical_df
+    exclude_noncompliant_hypothetical = (
+        exclude_noncompliant_hypothetical or rules.change_drop_noncompliant_hypothetical
+    )
     recompute_mode_per_group = recompute_mode_per_group or rules.change_mode_pooled
-    if exclude_noncompliant_meta:
-        m = meta.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
-        comp = m["meta_compliance"] if "meta_compliance" in m.columns else pd.Series(None, index=m.index)
-        meta = meta[
-            [is_missing(c) and isinstance(a, str) for c, a in zip(comp, m["meta_answer"], strict=True)]
+    if exclude_noncompliant_hypothetical:
+        m = hyp.rename(columns={"answer": "hypothetical_answer", "compliance": "hypothetical_compliance"})
+        comp = (
+            m["hypothetical_compliance"]
+            if "hypothetical_compliance" in m.columns
+            else pd.Series(None, index=m.index)
+        )
+        hyp = hyp[
+            [
+                is_missing(c) and isinstance(a, str)
+                for c, a in zip(comp, m["hypothetical_answer"], strict=True)
+            ]
         ]
     old_obj = shifted[[*key, "old_value"]].rename(columns={"old_value": "value"})
     new_obj = shifted[[*key, "new_value"]].rename(columns={"new_value": "value"})
-    vs_old = join_object_meta(old_obj, meta, key=key, rules=rules)
-    vs_new = join_object_meta(new_obj, meta, key=key, rules=rules)
+    vs_old = join_object_hypothetical(old_obj, hyp, key=key, rules=rules)
+    vs_new = join_object_hypothetical(new_obj, hyp, key=key, rules=rules)
     if adjust_entropy:
         vs_old, vs_new = entropy_match(vs_old, vs_new, MATCH_BY, key=key, seed=seed)
 

@@ -1,8 +1,8 @@
 """Calibration of hypothetical answers against object-level behaviour (SPEC §11).
 
     obj = {("animals", "id1", "second_character"): {"a": 0.6, "o": 0.3, "e": 0.1}, ...}
-    meta = {("animals", "id1", "second_character"): {"a": 0.5, "o": 0.5}, ...}
-    points = calibration_points(obj, meta, top_k=3)   # (object_prob, meta_prob, rank) per top-k object value
+    hyp = {("animals", "id1", "second_character"): {"a": 0.5, "o": 0.5}, ...}
+    points = calibration_points(obj, hyp, top_k=3)   # (object_prob, hypothetical_prob, rank) per top-k object value
     calibration_mad(points)                           # 100 × mean |mean x − mean y| over 10 equal-freq bins
     calibration_mad_by_rank(points)                   # {"all": …, "top1": …, "top2": …, "top3": …}
     calibration_curve(points)                         # per-bin x, y, n for plotting
@@ -30,7 +30,7 @@ import pandas as pd
 from inward.metrics._rules import DEFAULT_RULES, ScoringRules
 from inward.metrics._scoring import is_missing
 
-POINT_COLUMNS = ("key", "value", "rank", "object_prob", "meta_prob")
+POINT_COLUMNS = ("key", "value", "rank", "object_prob", "hypothetical_prob")
 
 
 def empirical_distribution(values: Iterable[str | None]) -> dict[str, float]:
@@ -59,13 +59,13 @@ def _probs(dist: Any, normalise: bool) -> dict[str, float]:
 
 def calibration_points(
     object_dists: Mapping[Any, Any],
-    meta_dists: Mapping[Any, Any],
+    hypothetical_dists: Mapping[Any, Any],
     *,
     top_k: int = 3,
     normalise: bool = False,
     rules: ScoringRules = DEFAULT_RULES,
 ) -> pd.DataFrame:
-    """One point per prompt and top-k object-level value: (object_prob, meta_prob, rank 1..k).
+    """One point per prompt and top-k object-level value: (object_prob, hypothetical_prob, rank 1..k).
 
     Only keys in both mappings are used. A prompt contributes fewer than k points when fewer values have
     positive object-level probability; the hypothetical probability of a value it never produced is 0.
@@ -76,17 +76,17 @@ def calibration_points(
     first_seen = rules.calibration_ties_first_seen
     rows = []
     for key, odist in object_dists.items():
-        if key not in meta_dists:
+        if key not in hypothetical_dists:
             continue
         obj = _probs(odist, normalise)
-        meta = _probs(meta_dists[key], normalise)
+        hyp = _probs(hypothetical_dists[key], normalise)
         positive = [(v, p) for v, p in obj.items() if p > 0]
         if first_seen:  # a stable sort keeps insertion order among equal probabilities
             ranked = sorted(positive, key=lambda vp: -vp[1])
         else:
             ranked = sorted(positive, key=lambda vp: (-vp[1], vp[0]))
         for rank, (value, p) in enumerate(ranked[:top_k], start=1):
-            rows.append((key, value, rank, p, meta.get(value, 0.0)))
+            rows.append((key, value, rank, p, hyp.get(value, 0.0)))
     return pd.DataFrame(rows, columns=list(POINT_COLUMNS))
 
 
@@ -107,7 +107,7 @@ def calibration_curve(points: pd.DataFrame, bins: int = 10, *, rank: int | None 
     else:
         labels = pd.qcut(x, q=bins, labels=False, duplicates="drop")
     grouped = pts.assign(bin=labels.to_numpy()).groupby("bin", sort=True)
-    curve = grouped.agg(x=("object_prob", "mean"), y=("meta_prob", "mean"), n=("object_prob", "size"))
+    curve = grouped.agg(x=("object_prob", "mean"), y=("hypothetical_prob", "mean"), n=("object_prob", "size"))
     curve = curve.reset_index()
     curve["bin"] = range(len(curve))  # renumber: dropped duplicate edges leave gaps in qcut's labels
     return curve

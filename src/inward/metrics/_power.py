@@ -7,7 +7,7 @@
     paper_effect("self_vs_cross").value                # 0.17: the paper's effect, oriented so + = claim holds
     verdict(diff, ci_low, ci_high, mde, paper_effect("self_vs_cross").value)   # "supports", "underpowered", …
     combine_seeds([0.12, 0.15, 0.09], [0.03, 0.03, 0.04])   # mean over training seeds, conservative SE
-    mad_difference(obj, self_meta, cross_meta)         # calibration: MAD(cross) − MAD(self), prompt bootstrap
+    mad_difference(obj, self_hypothetical, cross_hypothetical)         # calibration: MAD(cross) − MAD(self), prompt bootstrap
 
 Every effect here is oriented so that positive means the paper's claim holds (self beats cross, trained beats
 untrained, predicting the new behaviour beats the old, self is better calibrated), and accuracy effects are
@@ -512,8 +512,8 @@ def _binned_mad(x: FloatArray, y: FloatArray, levels: FloatArray) -> float:
 
 def mad_difference(
     object_dists: Mapping[Any, Any],
-    self_meta_dists: Mapping[Any, Any],
-    cross_meta_dists: Mapping[Any, Any],
+    self_hypothetical_dists: Mapping[Any, Any],
+    cross_hypothetical_dists: Mapping[Any, Any],
     *,
     n_boot: int = 2000,
     seed: Seed = 0,
@@ -535,13 +535,15 @@ def mad_difference(
     a mapping holding two copies of it under distinct keys. Prompts with no positive object probability give
     no points and are not counted. Fewer than two prompts: NaN for se, the interval and p.
     """
-    keys = [k for k in object_dists if k in self_meta_dists and k in cross_meta_dists]
+    keys = [k for k in object_dists if k in self_hypothetical_dists and k in cross_hypothetical_dists]
     bad = next((k for k in keys if not (isinstance(k, tuple) and len(k) >= 2)), None)
     if bad is not None:
         raise TypeError(f"keys must be (task, item_id, property) tuples, got {bad!r}")
     obj = {k: object_dists[k] for k in keys}
-    pts_self = calibration_points(obj, self_meta_dists, top_k=top_k, normalise=normalise, rules=rules)
-    pts_cross = calibration_points(obj, cross_meta_dists, top_k=top_k, normalise=normalise, rules=rules)
+    pts_self = calibration_points(obj, self_hypothetical_dists, top_k=top_k, normalise=normalise, rules=rules)
+    pts_cross = calibration_points(
+        obj, cross_hypothetical_dists, top_k=top_k, normalise=normalise, rules=rules
+    )
     mad_self, mad_cross = calibration_mad(pts_self, bins), calibration_mad(pts_cross, bins)
     diff = mad_cross - mad_self
 
@@ -555,13 +557,13 @@ def mad_difference(
     if n_prompts < 2:
         return MadDifference(mad_self, mad_cross, diff, nan, nan, nan, nan, n_prompts, n_points, n_boot)
 
-    # Points of both conditions share keys, values and object probabilities; only meta_prob differs.
+    # Points of both conditions share keys, values and object probabilities; only hypothetical_prob differs.
     same = ["key", "value", "object_prob"]
     if not pts_self[same].equals(pts_cross[same]):  # pragma: no cover - ranking reads the object side only
         raise AssertionError("self and cross calibration points differ in their object side")
     x = pts_self["object_prob"].to_numpy(dtype=np.float64)
-    y_self = pts_self["meta_prob"].to_numpy(dtype=np.float64)
-    y_cross = pts_cross["meta_prob"].to_numpy(dtype=np.float64)
+    y_self = pts_self["hypothetical_prob"].to_numpy(dtype=np.float64)
+    y_cross = pts_cross["hypothetical_prob"].to_numpy(dtype=np.float64)
     levels = _qcut_levels(bins)
     rng = _rng(seed)
     draws = np.empty(n_boot, dtype=np.float64)

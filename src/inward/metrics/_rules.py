@@ -1,9 +1,9 @@
 """Scoring rules: inward's defaults, or the handling of the paper's own code ("paper-code").
 
     from inward.metrics import DEFAULT_RULES, PAPER_CODE_RULES, rules_for
-    scored = join_object_meta(obj, meta, rules=PAPER_CODE_RULES)
+    scored = join_object_hypothetical(obj, hyp, rules=PAPER_CODE_RULES)
     mode_baseline(scored, rules=PAPER_CODE_RULES, object_rows=obj)
-    behaviour_change(old, new, meta, rules=rules_for(paper_code=True))
+    behaviour_change(old, new, hyp, rules=rules_for(paper_code=True))
 
 Where inward's default deliberately differs from what the official code computed, one flag of `ScoringRules`
 switches to the official code's handling; `PAPER_CODE_RULES` sets every flag. docs/paper-code.md lists each
@@ -40,7 +40,7 @@ class ScoringRules:
     dropped (the paper's stated rule, SPEC §6.3). Never applies to behaviour change, whose figure script
     dropped them too."""
 
-    match_noncompliant_meta: bool = False
+    match_noncompliant_hypothetical: bool = False
     """A non-compliant hypothetical answer that equals the object value counts as correct (the official
     ``flat_object_meta`` compared strings only). Default: a non-compliant hypothetical answer is always wrong
     (the paper's stated rule)."""
@@ -56,7 +56,7 @@ class ScoringRules:
     mode across all tasks and properties), the figure script's ``recalculate_mode``. Default: per (task,
     property) as everywhere else."""
 
-    change_drop_noncompliant_meta: bool = False
+    change_drop_noncompliant_hypothetical: bool = False
     """Behaviour change: non-compliant hypothetical answers are dropped (the figure script loaded with
     ``exclude_noncompliant=True``). Default: they count as wrong (the paper's stated rule)."""
 
@@ -79,10 +79,10 @@ PAPER_CODE_RULES = ScoringRules(
     name="paper-code",
     undefined_as_wrong=True,
     score_noncompliant_objects=True,
-    match_noncompliant_meta=True,
+    match_noncompliant_hypothetical=True,
     mode_over_all_object_rows=True,
     change_mode_pooled=True,
-    change_drop_noncompliant_meta=True,
+    change_drop_noncompliant_hypothetical=True,
     calibration_ties_first_seen=True,
 )
 

@@ -1,7 +1,7 @@
 """Scored tables: join object-level behaviour with hypothetical answers and mark each row correct.
 
-    from inward.metrics import join_object_meta, accuracy
-    scored = join_object_meta(object_df, meta_df)   # one row per (task, item_id, property)
+    from inward.metrics import join_object_hypothetical, accuracy
+    scored = join_object_hypothetical(object_df, hypothetical_df)   # one row per (task, item_id, property)
     accuracy(scored)                                # per reporting group + "average" (micro)
 
 Input formats (plain pandas DataFrames):
@@ -12,11 +12,11 @@ Input formats (plain pandas DataFrames):
   ``compliant`` (bool). Wide format is accepted too: one row per (task, item_id) with a ``properties``
   column holding a ``{property: value}`` dict; it is exploded to long format (compliance applies to every
   property of the row).
-* **meta table** — the hypothetical model's answers, one row per (task, item_id, property) with columns
+* **hypothetical table** — the hypothetical model's answers, one row per (task, item_id, property) with columns
   ``task, item_id, property, answer`` (normalised answer, str or None) and ``compliance`` (None or rule name).
-  ``meta_answer`` / ``meta_compliance`` are accepted as column names too.
+  ``hypothetical_answer`` / ``hypothetical_compliance`` are accepted as column names too.
 
-The **scored table** has columns ``task, item_id, property, group, object_value, meta_answer, meta_compliance,
+The **scored table** has columns ``task, item_id, property, group, object_value, hypothetical_answer, hypothetical_compliance,
 correct``. ``group`` is the reporting group (SPEC §4.1 renames: every ``is_either_*``/``among_*`` property →
 ``among_options``, every ``matches_*`` property → ``ethical_stance``).
 
@@ -43,8 +43,8 @@ SCORED_COLUMNS: tuple[str, ...] = (
     *KEY,
     "group",
     "object_value",
-    "meta_answer",
-    "meta_compliance",
+    "hypothetical_answer",
+    "hypothetical_compliance",
     "correct",
 )
 EXCLUDED_PROPERTIES: tuple[str, ...] = ("identity",)
@@ -73,19 +73,23 @@ def normalise_value(x: str) -> str:
 
 
 def score_rows(df: pd.DataFrame, *, rules: ScoringRules = DEFAULT_RULES) -> pd.Series:
-    """``correct`` for each row: meta_answer == object_value (lower/strip), and the meta answer is compliant.
+    """``correct`` for each row: hypothetical_answer == object_value (lower/strip), and the hypothetical answer is compliant.
 
-    A missing meta answer is never correct; a non-compliant one counts as incorrect (SPEC §6.3) unless
-    ``rules.match_noncompliant_meta``, under which only the strings are compared (the official code).
+    A missing hypothetical answer is never correct; a non-compliant one counts as incorrect (SPEC §6.3) unless
+    ``rules.match_noncompliant_hypothetical``, under which only the strings are compared (the official code).
     """
-    comp = df["meta_compliance"] if "meta_compliance" in df.columns else pd.Series(None, index=df.index)
-    ignore_compliance = rules.match_noncompliant_meta
+    comp = (
+        df["hypothetical_compliance"]
+        if "hypothetical_compliance" in df.columns
+        else pd.Series(None, index=df.index)
+    )
+    ignore_compliance = rules.match_noncompliant_hypothetical
     out = [
         isinstance(m, str)
         and isinstance(o, str)
         and (ignore_compliance or is_missing(c))
         and normalise_value(m) == normalise_value(o)
-        for m, o, c in zip(df["meta_answer"], df["object_value"], comp, strict=True)
+        for m, o, c in zip(df["hypothetical_answer"], df["object_value"], comp, strict=True)
     ]
     return pd.Series(out, index=df.index, dtype=bool, name="correct")
 
@@ -149,16 +153,18 @@ def scorable_object_rows(
     return df
 
 
-def _meta_columns(meta_df: pd.DataFrame) -> pd.DataFrame:
-    df = meta_df.rename(columns={"answer": "meta_answer", "compliance": "meta_compliance"})
-    if "meta_compliance" not in df.columns:
-        df["meta_compliance"] = None
+def _hypothetical_columns(hypothetical_df: pd.DataFrame) -> pd.DataFrame:
+    df = hypothetical_df.rename(
+        columns={"answer": "hypothetical_answer", "compliance": "hypothetical_compliance"}
+    )
+    if "hypothetical_compliance" not in df.columns:
+        df["hypothetical_compliance"] = None
     return df
 
 
-def join_object_meta(
+def join_object_hypothetical(
     object_df: pd.DataFrame,
-    meta_df: pd.DataFrame,
+    hypothetical_df: pd.DataFrame,
     *,
     key: Sequence[str] = KEY,
     exclude_properties: Sequence[str] = EXCLUDED_PROPERTIES,
@@ -172,18 +178,21 @@ def join_object_meta(
     object rows (`scorable_object_rows`) and how a row is marked correct (`score_rows`).
     """
     obj = scorable_object_rows(object_df, key, rules=rules)
-    meta = _meta_columns(meta_df)
-    _check_columns(meta, [*key, "meta_answer"], "meta table")
+    hyp = _hypothetical_columns(hypothetical_df)
+    _check_columns(hyp, [*key, "hypothetical_answer"], "hypothetical table")
     _check_unique(obj, key, "object table")
-    _check_unique(meta, key, "meta table")
+    _check_unique(hyp, key, "hypothetical table")
     obj = obj[~obj["property"].isin(list(exclude_properties))]
     merged = obj[[*key, "value"]].merge(
-        meta[[*key, "meta_answer", "meta_compliance"]], on=list(key), how="inner", validate="one_to_one"
+        hyp[[*key, "hypothetical_answer", "hypothetical_compliance"]],
+        on=list(key),
+        how="inner",
+        validate="one_to_one",
     )
     merged = merged.rename(columns={"value": "object_value"})
     merged["group"] = [group_of(p) for p in merged["property"]]
     # NaN from a str column would read as a non-missing float downstream; keep None as the one missing marker.
-    for col in ("meta_answer", "meta_compliance"):
+    for col in ("hypothetical_answer", "hypothetical_compliance"):
         merged[col] = pd.Series(
             [None if is_missing(x) else x for x in merged[col]], index=merged.index, dtype=object
         )

@@ -202,7 +202,7 @@ def calibration(cal: Calibration, fig: str | None) -> dict[str, Any]:
             F.mad(c.mad),
             *(F.mad(c.mad_by_rank.get(k)) for k in ranks),
             F.count(c.n_prompts if c.n_prompts is not None else p.n_prompts),
-            _coverage(c.object_coverage, c.meta_coverage) + (" ⚠ low" if c.low_coverage else ""),
+            _coverage(c.object_coverage, c.hypothetical_coverage) + (" ⚠ low" if c.low_coverage else ""),
             F.pct(c.object_noncompliant) if c.object_noncompliant is not None else "—",
             _methods(p.method, c.methods, p.samples),
             c.object_model or "—",
@@ -251,8 +251,8 @@ def calibration(cal: Calibration, fig: str | None) -> dict[str, Any]:
     }
 
 
-def _coverage(obj: float | None, meta: float | None) -> str:
-    return " / ".join("—" if x is None else f"{x:.3f}" for x in (obj, meta))
+def _coverage(obj: float | None, hyp: float | None) -> str:
+    return " / ".join("—" if x is None else f"{x:.3f}" for x in (obj, hyp))
 
 
 def _methods(requested: str, used: dict[str, int], samples: int | None) -> str:

@@ -5,9 +5,9 @@
     rows = B.acc_rows(M.accuracy(scored), baseline=M.mode_baseline(scored),
                       compliance=M.compliance_rates(scored))
     tests = B.paired_rows(M.paired_tests(self_scored, cross_scored))      # or one M.PairedTest
-    bc = M.behaviour_change(old_obj, new_obj, new_meta)
+    bc = M.behaviour_change(old_obj, new_obj, new_hypothetical)
     rows = B.change_rows(bc.summary, changed=M.changed_fractions(old_obj, new_obj))
-    cond = B.calibration_condition("self-trained", M.calibration_points(obj_dists, meta_dists))
+    cond = B.calibration_condition("self-trained", M.calibration_points(obj_dists, hypothetical_dists))
 
 Every converter keeps the table's row order (the metrics put groups in sorted order and "average" last).
 """

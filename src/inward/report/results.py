@@ -229,7 +229,7 @@ class CalibrationCondition(_Model):
         description="Mean probability mass the object-level distributions cover (enumerated or sampled); the "
         "comparison renormalises over it, which can move any probability by at most 1 − coverage.",
     )
-    meta_coverage: Num = Field(
+    hypothetical_coverage: Num = Field(
         default=None, description="Mean covered mass of the hypothetical distributions."
     )
     object_noncompliant: Num = Field(

@@ -230,7 +230,9 @@ def calibration_lines(cal: Calibration) -> list[str]:
     for p in cal.panels:
         by = {c.label: c for c in p.conditions}
         cells = [F.mad(by[x].mad) + (" ⚠" if by[x].low_coverage else "") if x in by else "" for x in labels]
-        covs = [x for c in p.conditions for x in (c.object_coverage, c.meta_coverage) if x is not None]
+        covs = [
+            x for c in p.conditions for x in (c.object_coverage, c.hypothetical_coverage) if x is not None
+        ]
         cov = f"{min(covs):.3f}" if covs else "—"
         rows.append(
             [_md(f"{p.task} · {F.group_label(p.property)}"), *cells, F.count(p.n_prompts), cov, p.method]

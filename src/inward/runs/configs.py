@@ -7,7 +7,7 @@ changes the numbers gives new rows, never the old ones.
     ObjectConfig.parse("t=1,samples=5,seed=1")  # sampled behaviour
     object_config_for("openai/gpt-4o", None)    # "auto": greedy for local models, greedy,mode_of=5 for API ones
 
-An object config is a *named* choice: `inward object` prints the name its rows are stored under, and `meta`,
+An object config is a *named* choice: `inward object` prints the name its rows are stored under, and `hypothetical`,
 `score`, `dataset build` and the experiment file take the same name (`--object-config NAME`), so a later command
 always reads the rows an earlier one made with those settings.
 """

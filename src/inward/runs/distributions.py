@@ -9,7 +9,7 @@ settings `DistributionConfig.key()`), so repeated requests cost nothing, whateve
 using (exact, top-logprobs, sampled: stored in `method`, with the real `n_samples`).
 
     run_object_distributions(store, backend, tasks=["animals_long"], properties=["second_character"], limit=50)
-    run_meta_distributions(store, backend, about="local/qwen2.5-0.5b", tasks=[...], properties=[...])
+    run_hypothetical_distributions(store, backend, about="local/qwen2.5-0.5b", tasks=[...], properties=[...])
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from inward.backends.identity import model_id
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.properties.compliance import check_object
 from inward.runs.configs import DistributionConfig, ObjectConfig
-from inward.runs.meta_level import meta_requests
+from inward.runs.hypothetical import hypothetical_requests
 
 MULTIWORD = "__multiword__"  # a hypothetical answer of several words: never equal to any property value
 NONCOMPLIANT_KEY = "__noncompliant__"  # object-level mass of answers the task's compliance rules reject
@@ -48,23 +48,23 @@ def object_resolver(
     return resolve
 
 
-def meta_resolver(raw: str, finished: bool) -> str | None:
+def hypothetical_resolver(raw: str, finished: bool) -> str | None:
     if finished:
         return P.normalize_answer(raw)
     return MULTIWORD if " " in P.clean(raw).strip() else None
 
 
 OBJECT_DISTRIBUTION = DistributionConfig(max_tokens=16)
-META_DISTRIBUTION = DistributionConfig(max_tokens=6)
+HYPOTHETICAL_DISTRIBUTION = DistributionConfig(max_tokens=6)
 
 
 def distribution_config(
-    level: Literal["object", "meta"], method: str = "exact", **settings: Any
+    level: Literal["object", "hypothetical"], method: str = "exact", **settings: Any
 ) -> DistributionConfig:
     """The default request of `level` with `method` and any settings overridden."""
     from dataclasses import replace
 
-    base = OBJECT_DISTRIBUTION if level == "object" else META_DISTRIBUTION
+    base = OBJECT_DISTRIBUTION if level == "object" else HYPOTHETICAL_DISTRIBUTION
     return replace(base, method=method, **settings)  # type: ignore[arg-type]
 
 
@@ -72,7 +72,7 @@ def _distributions(
     store: Any,
     backend: Backend,
     *,
-    level: Literal["object", "meta"],
+    level: Literal["object", "hypothetical"],
     requests: Sequence[tuple[T.Task, T.Item, str, Messages, Callable[[str, bool], str | None], str]],
     config: DistributionConfig,
 ) -> int:
@@ -190,7 +190,7 @@ def run_object_distributions(
     )
 
 
-def run_meta_distributions(
+def run_hypothetical_distributions(
     store: Any,
     backend: Backend,
     *,
@@ -200,12 +200,12 @@ def run_meta_distributions(
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
-    config: DistributionConfig = META_DISTRIBUTION,
+    config: DistributionConfig = HYPOTHETICAL_DISTRIBUTION,
     object_config: ObjectConfig | str | None = None,
 ) -> int:
-    """Hypothetical-level distributions for the prompts `meta_requests` asks about (`about`'s compliant object
+    """Hypothetical-level distributions for the prompts `hypothetical_requests` asks about (`about`'s compliant object
     rows under `object_config`); returns how many were computed."""
-    triples = meta_requests(
+    triples = hypothetical_requests(
         store,
         model_id(backend) if about is None else about,
         tasks=tasks,
@@ -216,13 +216,13 @@ def run_meta_distributions(
         object_config=object_config,
     )
     reqs = [
-        (t, it, p, template.hypothetical_messages(t, it, p), meta_resolver, template.hash(t, p))
+        (t, it, p, template.hypothetical_messages(t, it, p), hypothetical_resolver, template.hash(t, p))
         for t, it, p in triples
     ]
     return _distributions(
         store,
         backend,
-        level="meta",
+        level="hypothetical",
         requests=reqs,
         config=config,
     )

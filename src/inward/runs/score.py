@@ -1,10 +1,10 @@
 """Scoring: how well one model's hypothetical answers predict another's (or its own) behaviour.
 
-    res = score(store, object_model="local/qwen2.5-0.5b", meta_model="local/qwen2.5-0.5b")
+    res = score(store, object_model="local/qwen2.5-0.5b", hypothetical_model="local/qwen2.5-0.5b")
     res.table        # per reporting group + micro-average: n, acc, 95% CI (SEM and bootstrap), mode baseline
     res.to_dict()    # everything, for JSON
 
-Self-prediction is object_model == meta_model; cross-prediction is meta_model ≠ object_model.
+Self-prediction is object_model == hypothetical_model; cross-prediction is hypothetical_model ≠ object_model.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from inward.errors import UserError
 from inward.prompts import DEFAULT, PromptTemplate
 from inward.runs._models import ModelLike, resolve_model
 from inward.runs.configs import ObjectConfig, object_config_for
-from inward.runs.meta_level import META_CONFIG
+from inward.runs.hypothetical import HYPOTHETICAL_CONFIG
 from inward.runs.object_level import rederive
 
 
@@ -63,7 +63,7 @@ def compliant_rows(df: pd.DataFrame) -> pd.DataFrame:
     return df[[c is None or isinstance(c, float) for c in df["compliance"]]]
 
 
-def load_meta(
+def load_hypotheticals(
     store: Any,
     model: ModelLike,
     *,
@@ -71,11 +71,11 @@ def load_meta(
     properties: Sequence[str] | None = None,
     split: str = "val",
     template: PromptTemplate = DEFAULT,
-    config: GenerateConfig = META_CONFIG,
+    config: GenerateConfig = HYPOTHETICAL_CONFIG,
 ) -> pd.DataFrame:
     """Stored greedy hypothetical answers (sample 0) of `model` under `template`; `properties` may be aliases."""
     ident = resolve_model(store, model)
-    df = store.meta_rows(model_id=ident.key, split=split, config_key=config.key())
+    df = store.hypothetical_rows(model_id=ident.key, split=split, config_key=config.key())
     if df.empty:
         return df
     df = df[(df["sample"] == 0) & df["task"].isin([T.get(t).name for t in tasks])]
@@ -93,31 +93,41 @@ def scored_table(
     store: Any,
     *,
     object_model: ModelLike,
-    meta_model: ModelLike,
+    hypothetical_model: ModelLike,
     tasks: Sequence[str],
     properties: Sequence[str] | None = None,
     split: str = "val",
     template: PromptTemplate = DEFAULT,
     object_config: ObjectConfig | str | None = None,
     rules: M.ScoringRules = M.DEFAULT_RULES,
-    meta_template: PromptTemplate | None = None,
+    hypothetical_template: PromptTemplate | None = None,
 ) -> pd.DataFrame:
-    """The scored table of `meta_model`'s hypotheticals against `object_model`'s behaviour under
+    """The scored table of `hypothetical_model`'s hypotheticals against `object_model`'s behaviour under
     `object_config` (None = "auto") and scoring `rules` (`inward.metrics.ScoringRules`; paper-code reproduces
-    the official code's handling). `meta_template`: the hypotheticals' wording when it is not `template`'s (a
+    the official code's handling). `hypothetical_template`: the hypotheticals' wording when it is not `template`'s (a
     paraphrase, shots in context), the object level staying `template`'s. Raises UserError when either side has
     no stored rows."""
-    obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
+    obj_id, hypothetical_id = resolve_model(store, object_model), resolve_model(store, hypothetical_model)
     obj = _stored_object(
         store, obj_id, object_config_for(obj_id.label, object_config), tasks, split, template
     )
-    return _scored(store, obj, obj_id, meta_id, tasks, properties, split, meta_template or template, rules)
+    return _scored(
+        store,
+        obj,
+        obj_id,
+        hypothetical_id,
+        tasks,
+        properties,
+        split,
+        hypothetical_template or template,
+        rules,
+    )
 
 
 def _stored_object(
     store: Any, obj_id: Any, ocfg: ObjectConfig, tasks: Sequence[str], split: str, template: PromptTemplate
 ) -> pd.DataFrame:
-    from inward.runs.meta_level import no_rows_message
+    from inward.runs.hypothetical import no_rows_message
 
     obj = load_object(store, obj_id, tasks=tasks, split=split, template=template, config=ocfg)
     if obj.empty:
@@ -129,20 +139,24 @@ def _scored(
     store: Any,
     obj: pd.DataFrame,
     obj_id: Any,
-    meta_id: Any,
+    hypothetical_id: Any,
     tasks: Sequence[str],
     properties: Sequence[str] | None,
     split: str,
     template: PromptTemplate,
     rules: M.ScoringRules,
 ) -> pd.DataFrame:
-    meta = load_meta(store, meta_id, tasks=tasks, properties=properties, split=split, template=template)
-    if meta.empty:
+    hyp = load_hypotheticals(
+        store, hypothetical_id, tasks=tasks, properties=properties, split=split, template=template
+    )
+    if hyp.empty:
         raise UserError(
-            f"no stored hypothetical answers of {meta_id.label}; "
-            f"run `inward meta -m {meta_id.label} --about {obj_id.label}` first"
+            f"no stored hypothetical answers of {hypothetical_id.label}; "
+            f"run `inward hypothetical -m {hypothetical_id.label} --about {obj_id.label}` first"
         )
-    scored = M.join_object_meta(obj[["task", "item_id", "properties", "compliance"]], meta, rules=rules)
+    scored = M.join_object_hypothetical(
+        obj[["task", "item_id", "properties", "compliance"]], hyp, rules=rules
+    )
     names = canonical_properties(properties)
     if names:
         scored = scored[scored["property"].isin(names)]
@@ -152,7 +166,7 @@ def _scored(
 @dataclass
 class ScoreResult:
     object_model: str  # labels (ref strings); the rows were read by each model's identity
-    meta_model: str
+    hypothetical_model: str
     scored: pd.DataFrame
     table: pd.DataFrame
     compliance: pd.DataFrame
@@ -162,7 +176,7 @@ class ScoreResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "object_model": self.object_model,
-            "meta_model": self.meta_model,
+            "hypothetical_model": self.hypothetical_model,
             "provenance": self.provenance,
             "rows": len(self.scored),
             "accuracy": self.table.to_dict(orient="records"),
@@ -172,8 +186,10 @@ class ScoreResult:
 
     def summary(self) -> str:
         """The micro-averaged accuracy with its intervals and the mode baseline, in one line per group."""
-        kind = "self-prediction" if self.object_model == self.meta_model else "cross-prediction"
-        lines = [f"{kind}: {self.meta_model} predicting {self.object_model} ({len(self.scored)} rows)"]
+        kind = "self-prediction" if self.object_model == self.hypothetical_model else "cross-prediction"
+        lines = [
+            f"{kind}: {self.hypothetical_model} predicting {self.object_model} ({len(self.scored)} rows)"
+        ]
         for r in self.table.to_dict(orient="records"):
             name = "average (micro)" if r["group"] == M.AVERAGE else r["group"]
             lines.append(
@@ -191,8 +207,8 @@ class ScoreResult:
     def print(self, console: Any) -> None:
         from rich.table import Table
 
-        kind = "self-prediction" if self.object_model == self.meta_model else "cross-prediction"
-        t = Table(title=f"{kind}: {self.meta_model} predicting {self.object_model}")
+        kind = "self-prediction" if self.object_model == self.hypothetical_model else "cross-prediction"
+        t = Table(title=f"{kind}: {self.hypothetical_model} predicting {self.object_model}")
         cols = ("property", "n", "prompts", "accuracy", "±1.96·SEM (paper, rows)", "item-clustered 95% CI")
         for col in (*cols, "mode baseline", "compliant"):
             t.add_column(col, justify="left" if col == "property" else "right")
@@ -235,7 +251,7 @@ def score(
     store: Any,
     *,
     object_model: ModelLike,
-    meta_model: ModelLike,
+    hypothetical_model: ModelLike,
     tasks: Sequence[str] | None = None,
     properties: Sequence[str] | None = None,
     split: str = "val",
@@ -244,10 +260,10 @@ def score(
     rules: M.ScoringRules = M.DEFAULT_RULES,
 ) -> ScoreResult:
     names = list(tasks or T.HELD_OUT_TASKS)
-    obj_id, meta_id = resolve_model(store, object_model), resolve_model(store, meta_model)
+    obj_id, hypothetical_id = resolve_model(store, object_model), resolve_model(store, hypothetical_model)
     ocfg = object_config_for(obj_id.label, object_config)
     obj = _stored_object(store, obj_id, ocfg, names, split, template)  # read once: scoring, mode, compliance
-    scored = _scored(store, obj, obj_id, meta_id, names, properties, split, template, rules)
+    scored = _scored(store, obj, obj_id, hypothetical_id, names, properties, split, template, rules)
     acc = M.accuracy(scored)
     base = M.mode_baseline(
         scored, rules=rules, object_rows=obj[["task", "item_id", "properties", "compliance"]]
@@ -260,14 +276,14 @@ def score(
     )
     return ScoreResult(
         object_model=obj_id.label,
-        meta_model=meta_id.label,
+        hypothetical_model=hypothetical_id.label,
         scored=scored,
         table=table,
         compliance=M.compliance_rates(scored),
         object_compliance=obj_comp,
         provenance={
             "object_model_id": obj_id.key,
-            "meta_model_id": meta_id.key,
+            "hypothetical_model_id": hypothetical_id.key,
             "object_config": ocfg.name,
             "scoring_rules": rules.as_dict(),
         },

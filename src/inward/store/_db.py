@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -43,6 +44,20 @@ class _ThreadConn:
         self.depth = 0
 
 
+def _set_wal(conn: sqlite3.Connection) -> None:
+    # Switching a fresh file to WAL needs an exclusive lock, and SQLite answers "database is locked" at once
+    # (no busy handler) while another connection of a first open holds its lock: retry within the timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class Database:
     """A SQLite file at the current schema, one connection per thread, generic typed reads and writes."""
 
@@ -69,7 +84,7 @@ class Database:
         )
         try:
             user_version(conn)  # fails here, clearly, when the file is not a SQLite database
-            conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(conn)
             # WAL + NORMAL: a killed process never corrupts the database or loses a committed transaction.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")

@@ -25,7 +25,7 @@ from inward.store._rows import ModelRecord
 if TYPE_CHECKING:
     from inward.store._store import Store
 
-BEHAVIOUR_TABLES = ("object_rows", "meta_rows", "distributions")  # the tables keyed by model identity
+BEHAVIOUR_TABLES = ("object_rows", "hypothetical_rows", "distributions")  # the tables keyed by model identity
 TRAINED_SCOPE = "trained-models"  # the run record whose steps every run's trained models share
 MIN_PREFIX = 4  # shortest identity-key prefix `find_model` accepts
 ModelKind = Literal["base", "adapter", "legacy"]
@@ -46,7 +46,7 @@ class ModelEntry:
     adapter: str | None
     """The adapter name or path (None for a base model)."""
     rows: Mapping[str, int]
-    """Rows per behaviour table (`object_rows`, `meta_rows`, `distributions`)."""
+    """Rows per behaviour table (`object_rows`, `hypothetical_rows`, `distributions`)."""
 
     @property
     def label(self) -> str:
@@ -313,7 +313,7 @@ def _runs_using(store: Store, key: str, labels: tuple[str, ...]) -> list[RunEntr
     conn = store._conn()
     ids = {
         r[0]
-        for t in ("object_rows", "meta_rows")
+        for t in ("object_rows", "hypothetical_rows")
         for r in conn.execute(
             f"SELECT DISTINCT run_id FROM {t} WHERE model_id = ? AND run_id IS NOT NULL", (key,)
         )
@@ -352,7 +352,7 @@ def model_summary(store: Store, model: str) -> ModelSummary:
     names = dict(conn.execute("SELECT config_key, name FROM object_configs"))
     queries = {
         "object_rows": "SELECT task, split, NULL, template_hash, config_key, COUNT(*) FROM object_rows",
-        "meta_rows": "SELECT task, split, property, template_hash, config_key, COUNT(*) FROM meta_rows",
+        "hypothetical_rows": "SELECT task, split, property, template_hash, config_key, COUNT(*) FROM hypothetical_rows",
         "distributions": "SELECT task, level, property, template_hash, config_key, COUNT(*) FROM distributions",
     }
     counts: list[dict[str, Any]] = []

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 TRASH_SUFFIX = ".removing"
 TABLE_WORDS = {
     "object_rows": "object-level rows",
-    "meta_rows": "hypothetical rows",
+    "hypothetical_rows": "hypothetical rows",
     "distributions": "distributions",
     "steps": "steps",
     "runs": "run records",
@@ -225,7 +225,7 @@ def plan_run_removal(store: Store, run: str) -> Removal:
     if ids:
         written = sum(
             int(n)
-            for t in ("object_rows", "meta_rows")
+            for t in ("object_rows", "hypothetical_rows")
             for key, n in conn.execute(
                 f"SELECT model_id, COUNT(*) FROM {t} WHERE run_id IN ({marks}) GROUP BY model_id", tuple(ids)
             )

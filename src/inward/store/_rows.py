@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Level = Literal["object", "meta"]
+Level = Literal["object", "hypothetical"]
 RunStatus = Literal["running", "done", "failed"]
 StepStatus = Literal["running", "done", "failed"]
 
@@ -71,7 +71,7 @@ class ObjectRow:
 
 
 @dataclass(frozen=True, slots=True)
-class MetaRow:
+class HypotheticalRow:
     """A model's answer to a hypothetical question about one item and one property; `answer` is normalised."""
 
     model: str
@@ -93,7 +93,7 @@ class MetaRow:
 
 @dataclass(frozen=True, slots=True)
 class DistributionRow:
-    """Probability mass per property value, at the object level or the hypothetical (meta) level.
+    """Probability mass per property value, at the object level or the hypothetical level.
 
     `config_key` keys the *requested* settings (`inward.runs.distributions.DistributionConfig`: method, samples,
     coverage, max tokens, seed); `method` is how the backend actually computed it ("exact", "sampled",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from inward.errors import UserError
-from inward.store._rows import CallRow, DistributionRow, MetaRow, ModelRecord, ObjectRow, RunRecord
+from inward.store._rows import CallRow, DistributionRow, HypotheticalRow, ModelRecord, ObjectRow, RunRecord
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -220,6 +220,42 @@ _V4_OBJECT_CONFIGS = [
     )""",
 ]
 
+# v5: one word for one thing. The hypothetical answers' table is `hypothetical_rows` (was `meta_rows`) and a
+# distribution's level is 'object' or 'hypothetical' (was 'meta'); the rows themselves are unchanged.
+_V5_HYPOTHETICAL = [
+    "ALTER TABLE meta_rows RENAME TO hypothetical_rows",
+    "DROP INDEX meta_rows_by_task",
+    "DROP INDEX meta_rows_by_run",
+    "DROP INDEX meta_rows_by_label",
+    "CREATE INDEX hypothetical_rows_by_task ON hypothetical_rows (task, property)",
+    "CREATE INDEX hypothetical_rows_by_run ON hypothetical_rows (run_id)",
+    "CREATE INDEX hypothetical_rows_by_label ON hypothetical_rows (model)",
+    "ALTER TABLE distributions RENAME TO distributions_v4",
+    """CREATE TABLE distributions (
+        model TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('object', 'hypothetical')),
+        property TEXT NOT NULL,
+        template_hash TEXT NOT NULL,
+        config_key TEXT NOT NULL,
+        method TEXT NOT NULL,
+        probs TEXT NOT NULL,
+        covered REAL,
+        forward_tokens INTEGER,
+        n_samples INTEGER,
+        created TEXT NOT NULL,
+        PRIMARY KEY (model_id, task, item_id, level, property, template_hash, config_key)
+    )""",
+    """INSERT INTO distributions SELECT model, model_id, task, item_id,
+        CASE level WHEN 'meta' THEN 'hypothetical' ELSE level END, property, template_hash, config_key, method,
+        probs, covered, forward_tokens, n_samples, created FROM distributions_v4""",
+    "DROP TABLE distributions_v4",
+    "CREATE INDEX distributions_by_task ON distributions (task, level, property)",
+    "CREATE INDEX distributions_by_label ON distributions (model)",
+]
+
 
 def _run_all(statements: Sequence[str]) -> Migration:
     # conn.executescript() would COMMIT first and break the one-transaction-per-migration rule.
@@ -235,6 +271,7 @@ MIGRATIONS: list[Migration] = [
     _run_all(_V2_INDEXES),
     _run_all(_V3_BEHAVIOUR),
     _run_all(_V4_OBJECT_CONFIGS),
+    _run_all(_V5_HYPOTHETICAL),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -297,9 +334,9 @@ TABLES: dict[str, TableSpec] = {
         ("model_id", "task", "item_id", "template_hash", "config_key", "sample"),
         {"properties"},
     ),
-    "meta_rows": _spec(
-        "meta_rows",
-        MetaRow,
+    "hypothetical_rows": _spec(
+        "hypothetical_rows",
+        HypotheticalRow,
         ("model_id", "task", "item_id", "property", "template_hash", "config_key", "sample"),
         set(),
     ),

@@ -10,7 +10,7 @@ models.
         df = store.object_rows(model_id=ident.key, task="animals")   # behaviour is keyed by model identity
 
 Writes are idempotent on each table's natural key, so re-running a crashed step never duplicates a row: the
-data tables (calls, object_rows, meta_rows, distributions) keep the first write; runs, steps and models are
+data tables (calls, object_rows, hypothetical_rows, distributions) keep the first write; runs, steps and models are
 upserted. Every write runs in a transaction (`BEGIN IMMEDIATE`: concurrent writers queue on the busy
 timeout instead of failing). Each thread gets its own connection; several processes may share the database
 (WAL mode). The connection handling lives in `_db.Database`.
@@ -31,7 +31,7 @@ from inward.store._remove import Removal
 from inward.store._rows import (
     CallRow,
     DistributionRow,
-    MetaRow,
+    HypotheticalRow,
     ModelRecord,
     ObjectRow,
     RunRecord,
@@ -101,16 +101,16 @@ class Store(Database):
             "calls_without_cost": n - n_costed,
         }
 
-    # -- behaviour: object-level rows, hypothetical (meta) rows, distributions -------------------------------
+    # -- behaviour: object-level rows, hypothetical rows, distributions -------------------------------
 
     def put_object_rows(self, rows: Sequence[ObjectRow], *, replace: bool = False) -> int:
         """Store object-level answers (one transaction); existing natural keys are kept unless `replace`
         (used to swap an early-stopped answer for the whole one). Returns # added or changed."""
         return self._insert(TABLES["object_rows"], [self._record(r) for r in rows], upsert=replace)
 
-    def put_meta_rows(self, rows: Sequence[MetaRow]) -> int:
+    def put_hypothetical_rows(self, rows: Sequence[HypotheticalRow]) -> int:
         """Store hypothetical answers (one transaction); existing natural keys are kept. Returns # added."""
-        return self._insert(TABLES["meta_rows"], [self._record(r) for r in rows])
+        return self._insert(TABLES["hypothetical_rows"], [self._record(r) for r in rows])
 
     def put_distributions(self, rows: Sequence[DistributionRow]) -> int:
         """Store distributions (one transaction); existing natural keys are kept. Returns # added."""
@@ -140,7 +140,7 @@ class Store(Database):
             run_id=run_id,
         )
 
-    def meta_rows(
+    def hypothetical_rows(
         self,
         model: Filter = None,
         task: Filter = None,
@@ -154,7 +154,7 @@ class Store(Database):
     ) -> pd.DataFrame:
         """Hypothetical-answer rows matching every given filter (a value or a list of values)."""
         return self._frame(
-            "meta_rows",
+            "hypothetical_rows",
             model=model,
             model_id=model_id,
             task=task,

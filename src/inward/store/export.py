@@ -40,12 +40,16 @@ if TYPE_CHECKING:
 
 ExportFormat = Literal["csv", "parquet", "datasets"]
 FORMATS: tuple[str, ...] = get_args(ExportFormat)
-STORE_TABLES = {"object": "object_rows", "hypothetical": "meta_rows", "distributions": "distributions"}
+STORE_TABLES = {
+    "object": "object_rows",
+    "hypothetical": "hypothetical_rows",
+    "distributions": "distributions",
+}
 TABLES = (*STORE_TABLES, "scored", "training")
 ALIASES = {
     "meta": "hypothetical",
     "object_rows": "object",
-    "meta_rows": "hypothetical",
+    "hypothetical_rows": "hypothetical",
     "object-level": "object",
 }
 NATIVE_LISTS = frozenset({"messages"})  # kept nested in Parquet/datasets (chat trainers read them so)
@@ -124,7 +128,7 @@ def table_frame(
     elif name == "object":
         df = store.object_rows(model_id=key, task=tasks, split=splits)
     else:
-        df = store.meta_rows(model_id=key, task=tasks, split=splits)
+        df = store.hypothetical_rows(model_id=key, task=tasks, split=splits)
     if df.empty:
         raise UserError(
             f"no {name} rows match {_filters(model, tasks, splits)}; `inward store ls` lists what there is"
@@ -159,7 +163,7 @@ def _scored(
         raise UserError("the scored table is of one split; pass one --split")
     split = splits[0] if splits else "val"
     obj = model_summary(store, key).entry
-    meta = (
+    hyp = (
         obj
         if hypothetical_model is None
         else model_summary(store, find_model(store, hypothetical_model)).entry
@@ -178,7 +182,7 @@ def _scored(
     df = scored_table(
         store,
         object_model=ModelId(obj.key, obj.label),
-        meta_model=ModelId(meta.key, meta.label),
+        hypothetical_model=ModelId(hyp.key, hyp.label),
         tasks=tasks,
         split=split,
         template=PR.get(template),
@@ -186,13 +190,13 @@ def _scored(
     )
     if df.empty:
         raise UserError(
-            f"no scored rows: {meta.label}'s hypotheticals match none of {obj.label}'s answers on {', '.join(tasks)}"
+            f"no scored rows: {hyp.label}'s hypotheticals match none of {obj.label}'s answers on {', '.join(tasks)}"
         )
     return df.assign(
         object_model=obj.label,
         object_model_id=obj.key,
-        hypothetical_model=meta.label,
-        hypothetical_model_id=meta.key,
+        hypothetical_model=hyp.label,
+        hypothetical_model_id=hyp.key,
     )
 
 

@@ -24,13 +24,13 @@ def self_target(ctx: Context) -> tuple[str, str]:
 
 def predicted(self_scored: pd.DataFrame, predictions: dict[tuple[str, str, str], str | None]) -> pd.DataFrame:
     """A scored table for a predictor that is not a language model: the target's rows (same keys, same object
-    values), with `meta_answer` = the prediction and `correct` = whether it equals the object value (a missing
+    values), with `hypothetical_answer` = the prediction and `correct` = whether it equals the object value (a missing
     prediction is wrong, as a non-compliant hypothetical is)."""
     df = self_scored.copy()
     keys = list(zip(df["task"], df["item_id"], df["property"], strict=True))
     answers = [predictions.get(k) for k in keys]
-    df["meta_answer"] = answers
-    df["meta_compliance"] = [None if a is not None else "no prediction" for a in answers]
+    df["hypothetical_answer"] = answers
+    df["hypothetical_compliance"] = [None if a is not None else "no prediction" for a in answers]
     df["correct"] = [
         a is not None and str(a).strip().lower() == str(v).strip().lower()
         for a, v in zip(answers, df["object_value"], strict=True)

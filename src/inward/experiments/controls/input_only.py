@@ -102,10 +102,10 @@ def pairs_from_dataset(path: Any) -> tuple[dict[str, list[str]], dict[str, list[
     labels: dict[str, list[str]] = defaultdict(list)
     used: set[tuple[str, str]] = set()
     for r in rows:
-        meta = r["inward"]
-        texts[meta["property"]].append(_item_text(meta["task"], meta["item_id"], "train"))
-        labels[meta["property"]].append(str(r["messages"][-1]["content"]).strip().lower())
-        used.add((meta["task"], meta["item_id"]))
+        tags = r["inward"]
+        texts[tags["property"]].append(_item_text(tags["task"], tags["item_id"], "train"))
+        labels[tags["property"]].append(str(r["messages"][-1]["content"]).strip().lower())
+        used.add((tags["task"], tags["item_id"]))
     return dict(texts), dict(labels), used
 
 

@@ -77,15 +77,15 @@ def trained_extractor(ctx: Context, role: str, tt: str) -> str:
         items = {t: {it.id: it for it in T.get(t).items("train")} for t in tasks}
         out = []
         for r in rows:
-            meta = r["inward"]
-            task, item = T.get(meta["task"]), items[meta["task"]][meta["item_id"]]
+            tags = r["inward"]
+            task, item = T.get(tags["task"]), items[tags["task"]][tags["item_id"]]
             if (task.name, item.id) not in answers:
                 continue
-            msgs = tpl.hypothetical_messages(task, item, meta["property"])
+            msgs = tpl.hypothetical_messages(task, item, tags["property"])
             out.append(
                 {
                     "messages": [*msgs, {"role": "assistant", "content": r["messages"][-1]["content"]}],
-                    "inward": {**meta, "kind": "response"},
+                    "inward": {**tags, "kind": "response"},
                 }
             )
         write_dataset(

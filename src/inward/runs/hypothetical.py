@@ -1,6 +1,6 @@
 """Hypothetical (meta-level) runs: ask a model about a property of an object-level answer it has not written.
 
-    run_meta(store, backend, about="local/qwen2.5-0.5b", tasks=["animals_long"], properties=["first_word"])
+    run_hypotheticals(store, backend, about="local/qwen2.5-0.5b", tasks=["animals_long"], properties=["first_word"])
 
 As in the paper, hypotheticals are asked only for items whose object-level answer (of the model the question is
 `about`, default the same model) was compliant and has a defined property value. The answer is stored normalised
@@ -25,7 +25,7 @@ from inward.runs.cache import CachedGenerator
 from inward.runs.configs import ObjectConfig
 from inward.runs.object_level import StepResult, object_table
 
-META_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
+HYPOTHETICAL_CONFIG = GenerateConfig(temperature=0.0, max_tokens=12)
 
 
 def no_rows_message(store: Any, ident: Any, tasks: Sequence[str], split: str, ocfg: ObjectConfig) -> str:
@@ -48,7 +48,7 @@ def no_rows_message(store: Any, ident: Any, tasks: Sequence[str], split: str, oc
     )
 
 
-def meta_requests(
+def hypothetical_requests(
     store: Any,
     about: ModelLike,
     *,
@@ -89,7 +89,7 @@ def meta_requests(
     return out
 
 
-def run_meta(
+def run_hypotheticals(
     store: Any,
     backend: Backend,
     *,
@@ -99,7 +99,7 @@ def run_meta(
     split: T.Split = "val",
     limit: int | None = None,
     template: PromptTemplate = DEFAULT,
-    config: GenerateConfig = META_CONFIG,
+    config: GenerateConfig = HYPOTHETICAL_CONFIG,
     object_config: ObjectConfig | str | None = None,
     chunk: int = 64,
     run_id: str | None = None,
@@ -107,14 +107,14 @@ def run_meta(
     only: Collection[tuple[str, str, str]] | None = None,
     include_undefined: bool = False,
 ) -> StepResult:
-    """Asks the hypotheticals of `meta_requests`; `only` keeps just those (task, item id, property) keys, e.g.
+    """Asks the hypotheticals of `hypothetical_requests`; `only` keeps just those (task, item id, property) keys, e.g.
     the prompts whose behaviour a fine-tune changed, which is all the behaviour-change analysis reads.
     `about` defaults to the answering model itself; `object_config` names whose behaviour rows are asked about."""
-    from inward.store import MetaRow
+    from inward.store import HypotheticalRow
 
     ident = model_id(backend)
     model = ident.label
-    requests = meta_requests(
+    requests = hypothetical_requests(
         store,
         ident if about is None else about,
         tasks=tasks,
@@ -129,7 +129,7 @@ def run_meta(
         keep = set(only)
         requests = [(t, it, p) for t, it, p in requests if (t.name, it.id, p) in keep]
     gen = CachedGenerator(backend, store)
-    done = store.meta_rows(model_id=ident.key, split=split, config_key=config.key())  # type: ignore[attr-defined]
+    done = store.hypothetical_rows(model_id=ident.key, split=split, config_key=config.key())  # type: ignore[attr-defined]
     have = (
         set(zip(done["task"], done["item_id"], done["property"], done["template_hash"], strict=True))
         if len(done)
@@ -143,7 +143,7 @@ def run_meta(
             batch = todo[start : start + chunk]
             outs = gen.generate([template.hypothetical_messages(t, it, p) for t, it, p in batch], config)
             rows = [
-                MetaRow(
+                HypotheticalRow(
                     model=model,
                     model_id=ident.key,
                     task=t.name,
@@ -162,7 +162,7 @@ def run_meta(
                 for (t, it, p), gens in zip(batch, outs, strict=True)
                 for s, g in enumerate(gens)
             ]
-            store.put_meta_rows(rows)  # type: ignore[attr-defined]
+            store.put_hypothetical_rows(rows)  # type: ignore[attr-defined]
             new += len(batch)
             bar.update(job, advance=len(batch))
     return StepResult(new_rows=new, existing_rows=len(requests) - len(todo))
