@@ -1,4 +1,4 @@
-"""The Python API (private module; use the names `inward` re-exports).
+"""The Python API (private module; `inward/__init__.py` re-exports its public names, listed there once).
 
     import inward
     m1 = inward.get_model("local/qwen2.5-0.5b")
@@ -28,25 +28,6 @@ if TYPE_CHECKING:
     from inward.report.results import Results
     from inward.runs.score import ScoreResult
     from inward.tasks import Split
-
-__all__ = [
-    "Behaviour",
-    "Hypotheticals",
-    "Model",
-    "Workspace",
-    "build_dataset",
-    "demo",
-    "get_model",
-    "hypothetical",
-    "load",
-    "object_level",
-    "plan",
-    "render_report",
-    "run",
-    "score",
-    "train",
-    "workspace",
-]
 
 
 # --- workspace ---------------------------------------------------------------------------------------------
@@ -184,54 +165,60 @@ def _template(template: Any) -> Any:
 
 # --- results of the two stages -----------------------------------------------------------------------------
 @dataclass
-class Behaviour:
-    """Object-level behaviour of a model, as stored: one row per (task, item, sample) with property values."""
+class _Stored:
+    """Rows a call left in the store: the whole table it reads back, and how many were new."""
 
-    model: str
-    object_config: str
     table: pd.DataFrame
-    new_rows: int = 0
-    existing_rows: int = 0
+    new_rows: int
+    existing_rows: int
 
     def summary(self) -> str:
-        n = len(self.table)
-        ok = int(self.table["object_compliance"].isna().sum()) if n else 0
-        tasks = ", ".join(sorted(self.table["task"].unique())) if n else "no tasks"
-        return (
-            f"{self.model}: {n} object-level answers ({ok} compliant) on {tasks}, object config "
-            f"'{self.object_config}' ({self.new_rows} new, {self.existing_rows} already stored)"
-        )
+        raise NotImplementedError
+
+    def _compliant(self, column: str) -> int:
+        return int(self.table[column].isna().sum()) if len(self.table) else 0
+
+    def _counts(self) -> str:
+        return f"{self.new_rows} new, {self.existing_rows} already stored"
+
+    def __len__(self) -> int:
+        return len(self.table)
 
     def _repr_html_(self) -> str:
-        return _html(self.summary(), self.table.head(20))
+        import html
+
+        return f"<p><b>{html.escape(self.summary())}</b></p>" + self.table.head(20).to_html(
+            index=False, escape=True
+        )
 
 
 @dataclass
-class Hypotheticals:
-    """A model's answers to hypothetical questions about some model's behaviour, as stored."""
+class Behaviour(_Stored):
+    """Object-level behaviour of a model, as stored: one row per (task, item, sample) with property values."""
 
-    model: str
-    about: str
-    table: pd.DataFrame
-    new_rows: int = 0
-    existing_rows: int = 0
+    model: str = ""
+    object_config: str = ""
 
     def summary(self) -> str:
-        n = len(self.table)
-        ok = int(self.table["compliance"].isna().sum()) if n else 0
+        tasks = ", ".join(sorted(self.table["task"].unique())) if len(self) else "no tasks"
         return (
-            f"{self.model} about {self.about}: {n} hypothetical answers ({ok} compliant; "
-            f"{self.new_rows} new, {self.existing_rows} already stored)"
+            f"{self.model}: {len(self)} object-level answers ({self._compliant('object_compliance')} compliant) "
+            f"on {tasks}, object config '{self.object_config}' ({self._counts()})"
         )
 
-    def _repr_html_(self) -> str:
-        return _html(self.summary(), self.table.head(20))
 
+@dataclass
+class Hypotheticals(_Stored):
+    """A model's answers to hypothetical questions about some model's behaviour, as stored."""
 
-def _html(title: str, table: pd.DataFrame) -> str:
-    import html
+    model: str = ""
+    about: str = ""
 
-    return f"<p><b>{html.escape(title)}</b></p>" + table.to_html(index=False, escape=True)
+    def summary(self) -> str:
+        return (
+            f"{self.model} about {self.about}: {len(self)} hypothetical answers "
+            f"({self._compliant('compliance')} compliant; {self._counts()})"
+        )
 
 
 def object_level(
@@ -278,7 +265,7 @@ def object_level(
 
         keep = {(t, it.id) for t in names for it in T.get(t).items(split)[:limit]}
         table = table[[k in keep for k in zip(table["task"], table["item_id"], strict=True)]]
-    return Behaviour(m.ref, cfg.name, table.reset_index(drop=True), res.new_rows, res.existing_rows)
+    return Behaviour(table.reset_index(drop=True), res.new_rows, res.existing_rows, m.ref, cfg.name)
 
 
 def hypothetical(
@@ -326,7 +313,7 @@ def hypothetical(
     if exact:
         run_hypothetical_distributions(store, m.backend, **kwargs)
     table = load_hypotheticals(store, m.backend, tasks=names, properties=props, split=split, template=tpl)
-    return Hypotheticals(m.ref, target, table, res.new_rows, res.existing_rows)
+    return Hypotheticals(table, res.new_rows, res.existing_rows, m.ref, target)
 
 
 def score(
