@@ -175,9 +175,6 @@ class _Stored:
     def summary(self) -> str:
         raise NotImplementedError
 
-    def _compliant(self, column: str) -> int:
-        return int(self.table[column].isna().sum()) if len(self.table) else 0
-
     def _counts(self) -> str:
         return f"{self.new_rows} new, {self.existing_rows} already stored"
 
@@ -200,9 +197,12 @@ class Behaviour(_Stored):
     object_config: str = ""
 
     def summary(self) -> str:
+        # `table` is long: one row per answer and property. Count answers, not rows.
+        answers = self.table.drop_duplicates(["task", "item_id", "sample"]) if len(self) else self.table
+        ok = int(answers["object_compliance"].isna().sum()) if len(answers) else 0
         tasks = ", ".join(sorted(self.table["task"].unique())) if len(self) else "no tasks"
         return (
-            f"{self.model}: {len(self)} object-level answers ({self._compliant('object_compliance')} compliant) "
+            f"{self.model}: {len(answers)} object-level answers ({ok} compliant; {len(self)} property values) "
             f"on {tasks}, object config '{self.object_config}' ({self._counts()})"
         )
 
@@ -217,7 +217,7 @@ class Hypotheticals(_Stored):
     def summary(self) -> str:
         return (
             f"{self.model} about {self.about}: {len(self)} hypothetical answers "
-            f"({self._compliant('compliance')} compliant; {self._counts()})"
+            f"({int(self.table['compliance'].isna().sum()) if len(self) else 0} compliant; {self._counts()})"
         )
 
 
