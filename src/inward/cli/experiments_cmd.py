@@ -57,15 +57,28 @@ def run_cmd(state: AppState, experiment: Path, seeds_opt: str | None, dry_run: b
     run(cfg, workspace=state.api_workspace(), console=console)
 
 
-def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
+def print_plan(
+    cfg: object,
+    workspace: Path,
+    *,
+    measure: bool,
+    gpu: str | None = None,
+    gpus: int = 1,
+    params: float | None = None,
+) -> None:
     from inward.experiments.plan import format_plan, make_plan, measured_costs
 
     plan = make_plan(cfg, workspace)  # type: ignore[arg-type]
     refs = sorted({s.model for s in plan.steps if s.model})
-    costs = measured_costs(refs, measure=measure, console=console)
+    costs = measured_costs(refs, measure=measure and gpu is None, console=console)
     for line in format_plan(plan, costs if costs else None):
         console.print(line, markup=False, highlight=False)
-    if not costs:
+    if gpu is not None:
+        from inward.experiments.scale import scale_for_plan
+
+        for line in scale_for_plan(plan, gpu=gpu, gpus=gpus, params=params).text():
+            console.print(line, markup=False, highlight=False)
+    elif not costs:
         console.print(
             "no per-row costs measured on this machine yet: `inward plan FILE` measures them (once)"
         )
@@ -80,13 +93,35 @@ def print_plan(cfg: object, workspace: Path, *, measure: bool) -> None:
     show_default=True,
     help="Measure per-row costs on this machine if not cached (about a minute per model, once).",
 )
+@click.option(
+    "--gpu",
+    type=click.Choice(["a100", "h100", "h200"]),
+    default=None,
+    help="Also estimate GPU-hours and storage on this card (from FLOPs and bandwidth; no local measuring).",
+)
+@click.option("--gpus", type=click.IntRange(min=1), default=1, show_default=True, help="Cards for --gpu.")
+@click.option(
+    "--params",
+    type=float,
+    default=None,
+    help="Parameter count (e.g. 8e9) of models whose folder has no config.json, for --gpu.",
+)
 @click.pass_obj
-def plan_cmd(state: AppState, experiment: Path, seeds_opt: str | None, measure: bool) -> None:
-    """Before anything runs: rows per comparison, the effect each can detect, and the wall time here."""
+def plan_cmd(
+    state: AppState,
+    experiment: Path,
+    seeds_opt: str | None,
+    measure: bool,
+    gpu: str | None,
+    gpus: int,
+    params: float | None,
+) -> None:
+    """Before anything runs: rows per comparison, the effect each can detect, and the wall time here
+    (with --gpu: GPU-hours and storage at scale instead)."""
     from inward.experiments.config import load_config
 
     cfg = with_seeds(load_config(experiment), parse_seeds(seeds_opt))
-    print_plan(cfg, state.ensure_workspace(), measure=measure)
+    print_plan(cfg, state.ensure_workspace(), measure=measure, gpu=gpu, gpus=gpus, params=params)
 
 
 @cli.command("report")
