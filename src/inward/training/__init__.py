@@ -1,4 +1,4 @@
-"""Fine-tuning: one chat-JSONL data format, a local LoRA trainer and OpenAI fine-tuning behind one `Trainer`.
+"""Fine-tuning: one chat-JSONL data format; local LoRA, OpenAI and Together fine-tuning behind one `Trainer`.
 
     from inward.training import LocalLoraTrainer, OpenAIFineTuner, TrainConfig, load_chat_jsonl
     model = LocalLoraTrainer().fit(Path("m1-self.jsonl"), "local/smollm2-135m", TrainConfig(), name="m1-self",
@@ -6,8 +6,8 @@
     model.ref   # "local/smollm2-135m+adapter=m1-self"
 
 `train_lora` (the local trainer itself) and `train_with_trl` (TRL's SFTTrainer, for benchmarks only) import
-torch; they are loaded on first use so that reading configs, validating data and OpenAI fine-tuning work
-without the `local` extra.
+torch; they are loaded on first use so that reading configs, validating data and hosted fine-tuning (OpenAI,
+Together) work without the `local` extra.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from inward.training.chat_data import (
 from inward.training.config import TrainConfig, TrainResult
 from inward.training.local import LocalLoraTrainer
 from inward.training.openai_ft import FineTuneFailed, OpenAIFineTuner, OpenAIFTConfig
+from inward.training.together_ft import TogetherFineTuner, TogetherFTConfig
 
 if TYPE_CHECKING:
     from inward.training.lora import StepInfo, train_lora
@@ -54,6 +55,8 @@ __all__ = [
     "OpenAIFTConfig",
     "OpenAIFineTuner",
     "StepInfo",
+    "TogetherFTConfig",
+    "TogetherFineTuner",
     "TrainConfig",
     "TrainResult",
     "TrainedModel",

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TrainedKind = Literal["lora", "openai-ft"]
+TrainedKind = Literal["lora", "openai-ft", "together-ft"]
 
 
 class TrainedModel(BaseModel):
@@ -31,7 +31,9 @@ class TrainedModel(BaseModel):
     base_ref: str = Field(description="ModelRef string of the model it was trained from.")
     kind: TrainedKind
     path: str | None = Field(default=None, description="Local adapter folder (local LoRA).")
-    remote_id: str | None = Field(default=None, description="Provider model id (OpenAI fine_tuned_model).")
+    remote_id: str | None = Field(
+        default=None, description="Provider model id (OpenAI fine_tuned_model, Together model_output_name)."
+    )
     out_dir: str = Field(description="Folder holding the run's files (train.json, checkpoints, job state).")
     config: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
