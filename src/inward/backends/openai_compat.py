@@ -1,7 +1,8 @@
 """`OpenAICompatBackend`: OpenAI and OpenAI-compatible chat-completions servers (vLLM, SGLang, llama.cpp...).
 
     openai/gpt-4o-mini                          key from $OPENAI_API_KEY
-    openai-compatible/<model>@<base_url>        key from $INWARD_API_KEY (or api_key_env=...), "none" if unset
+    openai-compatible/<model>@<base_url>        key from $INWARD_API_KEY (or api_key_env=...), "none" if unset;
+                                                on Together's hosts $TOGETHER_API_KEY first (one is required)
 
     backend = OpenAICompatBackend("openai-compatible/smollm2@http://127.0.0.1:8080/v1", concurrency=8)
     gens = backend.generate([[{"role": "user", "content": "Name an animal."}]], GenerateConfig(max_tokens=8))
@@ -27,6 +28,7 @@ import math
 import os
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from inward.backends._http_base import HttpBackend, RequestRejected, Secret
 from inward.backends._http_common import (
@@ -44,6 +46,8 @@ from inward.refs import ModelRef
 log = logging.getLogger("inward.backends.openai")
 MAX_TOP_LOGPROBS = 20  # OpenAI's limit (and vLLM's default max_logprobs)
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "openai-compatible": "INWARD_API_KEY"}
+# Hosted OpenAI-compatible services whose keys have a variable of their own (base URL host -> variable).
+HOST_KEY_ENV = {"api.together.xyz": "TOGETHER_API_KEY", "api.together.ai": "TOGETHER_API_KEY"}
 
 
 @dataclass(frozen=True)
@@ -157,9 +161,12 @@ class OpenAICompatBackend(HttpBackend):
             raise MissingExtraError("the OpenAI backend", "api") from None
         parsed = ModelRef.parse(ref)
         env = api_key_env or DEFAULT_KEY_ENV.get(parsed.provider, "INWARD_API_KEY")
+        host_env = HOST_KEY_ENV.get(urlsplit(parsed.base_url or "").hostname or "")
+        if api_key_env is None and host_env and (os.environ.get(host_env) or not os.environ.get(env)):
+            env = host_env  # the service's own variable; $INWARD_API_KEY still serves when only it is set
         value = os.environ.get(env)
         if not value:
-            if parsed.provider == "openai":
+            if parsed.provider == "openai" or env == host_env:
                 raise UserError(f"{parsed} needs an API key: set ${env}")
             value = "none"  # local servers (llama.cpp, vLLM without --api-key) accept any key
         if parsed.provider == "openai" and parsed.adapter:

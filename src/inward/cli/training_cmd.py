@@ -240,13 +240,21 @@ def dataset_stats(file: Path) -> None:
     "--model",
     "base",
     required=True,
-    help="Base model ref (local/NAME or hf/PATH; openai/MODEL with --backend openai).",
+    help="Base model ref (local/NAME or hf/PATH; openai/MODEL with --backend openai; "
+    "openai-compatible/MODEL@https://api.together.xyz/v1 with --backend together).",
 )
 @click.option(
     "--data", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Chat JSONL."
 )
 @click.option("--out", "name", required=True, help="Name of the trained model; use it as BASE+adapter=NAME.")
-@click.option("--backend", type=click.Choice(["local", "openai"]), default="local", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "openai", "together"]),
+    default="local",
+    show_default=True,
+    help="together: a Together LoRA job (the paper's hosted recipe unless --lr/--epochs/--batch-size/"
+    "--rank/--alpha are given).",
+)
 @click.option("--val-data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--lr", type=_POSITIVE, default=1e-3, show_default=True)
 @click.option("--epochs", type=_COUNT, default=1, show_default=True)
@@ -283,7 +291,7 @@ def train_cmd(
     init_adapter,
     seed,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Fine-tune BASE on a chat-JSONL file (LoRA locally, or the OpenAI fine-tuning API). Resumable."""
+    """Fine-tune BASE on a chat-JSONL file (LoRA locally, the OpenAI fine-tuning API, or Together). Resumable."""
     from inward.runs.adapters import check_trained_name
 
     check_trained_name(name)
@@ -292,6 +300,28 @@ def train_cmd(
             "name at least one layer, e.g. q_proj,v_proj", param_hint="'--target-modules'"
         )
     store = state.store()
+    if backend == "together":
+        from click.core import ParameterSource
+
+        from inward.store import ModelRecord
+        from inward.training.together_ft import TogetherFineTuner, TogetherFTConfig
+
+        ctx = click.get_current_context()
+        names = {"lr": "learning_rate", "epochs": "n_epochs", "batch_size": "batch_size", "rank": "lora_r"}
+        given = {
+            f: ctx.params[o]
+            for o, f in names.items()
+            if ctx.get_parameter_source(o) is ParameterSource.COMMANDLINE
+        }
+        if ctx.get_parameter_source("alpha") is ParameterSource.COMMANDLINE:
+            given["lora_alpha"] = int(alpha)
+        cfg = TogetherFTConfig(**given, seed=seed)
+        rec = TogetherFineTuner().fit(
+            data, base, cfg, name=name, out_dir=state.workspace / "models" / name, val_data=val_data
+        )
+        store.register_model(ModelRecord(**rec.record_fields()))
+        console.print(f"trained {rec.ref}")
+        return
     if backend == "openai":
         from inward.training.openai_ft import OpenAIFineTuner
 

@@ -3,7 +3,8 @@
     access = LocalModels(store, backend_options={"batch_size": 16})
     access.backend("local/qwen2.5-0.5b")        # loaded lazily; at most two kept in memory
     access.identify("local/qwen2.5-0.5b+adapter=demo-m1-self-3f9a2c")   # ModelId from the files on disk
-    access.trainer("local/qwen2.5-0.5b").fit(...)   # a `Trainer`: local LoRA, or OpenAI fine-tuning for openai/
+    access.trainer("local/qwen2.5-0.5b").fit(...)   # a `Trainer`: local LoRA, OpenAI fine-tuning for openai/,
+                                                    # Together LoRA jobs for openai-compatible/...@api.together.xyz
     access.parameters("local/qwen2.5-0.5b")          # 494032768, from the weights' headers
 
 `Pipeline` uses `LocalModels` unless given another `ModelAccess` (tests script one whose answers and training
@@ -24,9 +25,10 @@ from inward.training.base import Trainer
 
 
 def training_config(kind: str, plan: Any, seed: int) -> Any:
-    """An experiment file's `Training` plan as the config of a trainer of `kind` (lora or openai-ft).
-    Hosted fine-tuning takes epochs, batch size and seed; its learning rate is the provider's multiplier
-    (OpenAIFTConfig's default, the paper's), since a LoRA learning rate means nothing there."""
+    """An experiment file's `Training` plan as the config of a trainer of `kind` (lora, openai-ft, together-ft).
+    OpenAI fine-tuning takes epochs, batch size and seed; its learning rate is the provider's multiplier
+    (OpenAIFTConfig's default, the paper's), since a LoRA learning rate means nothing there. Together takes
+    epochs, lr, batch size, rank and alpha where the file chose them (see below)."""
     from pydantic import ValidationError
 
     from inward.errors import UserError
@@ -41,6 +43,25 @@ def training_config(kind: str, plan: Any, seed: int) -> Any:
             from inward.training.openai_ft import OpenAIFTConfig
 
             return OpenAIFTConfig(n_epochs=p["epochs"], batch_size=p["batch_size"], seed=seed)
+        if kind == "together-ft":
+            from inward.training.together_ft import TogetherFTConfig
+
+            # Settings the file chose win; the rest stay the paper's hosted recipe. The plan's defaults are the
+            # local trainer's (an LR of 1e-3 for a 0.5B model on a CPU, not 2e-5 for 8-70B), so a value equal
+            # to one counts as not chosen: a config re-validated from its full dump sets every field.
+            local = type(plan)().model_dump() if hasattr(plan, "model_fields_set") else {}
+            set_ = plan.model_fields_set if hasattr(plan, "model_fields_set") else set(p)
+            given = {k for k in set_ if k not in local or p[k] != local[k]}
+            names = {
+                "epochs": "n_epochs",
+                "lr": "learning_rate",
+                "batch_size": "batch_size",
+                "rank": "lora_r",
+            }
+            kw = {names[k]: p[k] for k in names if k in given}
+            if "alpha" in given:
+                kw["lora_alpha"] = int(p["alpha"])
+            return TogetherFTConfig(**kw, seed=seed)
     except ValidationError as e:
         err = e.errors()[0]
         raise UserError(f"bad training setting {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
@@ -140,9 +161,16 @@ class LocalModels:
             from inward.training.openai_ft import OpenAIFineTuner
 
             return OpenAIFineTuner()
+        from inward.training.together_ft import TogetherFineTuner, is_together
+
+        if is_together(base):
+            return TogetherFineTuner()
         from inward.errors import UserError
 
-        raise UserError(f"no trainer for {base}: experiments train local/, hf/ or openai/ models")
+        raise UserError(
+            f"no trainer for {base}: experiments train local/, hf/, openai/ and Together-hosted "
+            "openai-compatible/MODEL@https://api.together.xyz/v1 models"
+        )
 
     def train_config(self, kind: str, plan: Any, seed: int) -> Any:
         return training_config(kind, plan, seed)
