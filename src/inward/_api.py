@@ -361,7 +361,7 @@ def _config(experiment: Any, seeds: Sequence[int] | None) -> ExperimentConfig:
     else:
         raise UserError("give an experiment as a YAML path, a dict or an ExperimentConfig")
     if seeds is not None:
-        cfg = ExperimentConfig.model_validate({**cfg.model_dump(), "seeds": list(seeds)})
+        cfg = ExperimentConfig.model_validate({**cfg.model_dump(exclude_unset=True), "seeds": list(seeds)})
     return cfg
 
 

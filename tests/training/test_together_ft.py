@@ -568,8 +568,17 @@ def test_the_pipeline_picks_the_together_trainer_and_the_paper_recipe(tmp_path: 
     assert training_config("together-ft", Training(), 7) == TogetherFTConfig(seed=7)
     chosen = training_config("together-ft", Training(lr=1e-4, rank=16, epochs=2), 0)
     assert (chosen.learning_rate, chosen.lora_r, chosen.n_epochs, chosen.batch_size) == (1e-4, 16, 2, 16)
-    redumped = Training.model_validate(Training().model_dump())  # every field "set", none chosen
-    assert training_config("together-ft", redumped, 0) == TogetherFTConfig()
+    explicit = training_config(
+        "together-ft", Training(lr=1e-3), 0
+    )  # equal to the local default, still chosen
+    assert explicit.learning_rate == 1e-3 and explicit.lora_r == TogetherFTConfig().lora_r
+    # a --seeds override re-validates the experiment file; what it chose stays chosen, nothing else becomes so
+    from inward.cli.experiments_cmd import with_seeds
+    from inward.experiments.config import ExperimentConfig
+
+    cfg = with_seeds(ExperimentConfig.model_validate({"name": "t", "training": {"m1": {"lr": 1e-3}}}), (0, 1))
+    assert cfg.seeds == (0, 1) and cfg.training.m1.model_fields_set == {"lr"}
+    assert training_config("together-ft", cfg.training.m2, 0) == TogetherFTConfig()
 
 
 def test_inward_train_backend_together(data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

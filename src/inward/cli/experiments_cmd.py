@@ -31,7 +31,9 @@ def with_seeds(cfg: object, seeds: tuple[int, ...] | None) -> object:
 
     assert isinstance(cfg, ExperimentConfig)
     return (
-        cfg if seeds is None else ExperimentConfig.model_validate({**cfg.model_dump(), "seeds": list(seeds)})
+        cfg
+        if seeds is None
+        else ExperimentConfig.model_validate({**cfg.model_dump(exclude_unset=True), "seeds": list(seeds)})
     )
 
 

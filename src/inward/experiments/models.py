@@ -46,12 +46,10 @@ def training_config(kind: str, plan: Any, seed: int) -> Any:
         if kind == "together-ft":
             from inward.training.together_ft import TogetherFTConfig
 
-            # Settings the file chose win; the rest stay the paper's hosted recipe. The plan's defaults are the
-            # local trainer's (an LR of 1e-3 for a 0.5B model on a CPU, not 2e-5 for 8-70B), so a value equal
-            # to one counts as not chosen: a config re-validated from its full dump sets every field.
-            local = type(plan)().model_dump() if hasattr(plan, "model_fields_set") else {}
-            set_ = plan.model_fields_set if hasattr(plan, "model_fields_set") else set(p)
-            given = {k for k in set_ if k not in local or p[k] != local[k]}
+            # Settings the file chose win (even when equal to a default); the rest stay the paper's hosted
+            # recipe, not the plan's defaults, which are the local trainer's (an LR of 1e-3 for a 0.5B model on a
+            # CPU, not 2e-5 for 8-70B). Re-validating a config keeps what was chosen (`exclude_unset`).
+            given = set(plan.model_fields_set) if hasattr(plan, "model_fields_set") else set(p)
             names = {
                 "epochs": "n_epochs",
                 "lr": "learning_rate",
