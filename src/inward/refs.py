@@ -5,6 +5,8 @@ local/smollm2-135m+adapter=m1-self      the same with a LoRA adapter (a name reg
 hf/<path-or-hub-id>                     any Hugging Face causal LM folder (hub ids need network)
 openai/gpt-4o-mini                      OpenAI (key from OPENAI_API_KEY)
 openai-compatible/<model>@<base_url>    vLLM, SGLang, llama.cpp server, Together, ... (key env var configurable)
+vllm/smollm2-135m[@<base_url>]          a local/bundled model served by vLLM: started by inward, or attached to by URL;
+                                        +adapter= adapters are loaded into the server (`inward.backends.vllm`)
 anthropic/claude-3-5-sonnet-20240620    Anthropic (key from ANTHROPIC_API_KEY)
 inspect/<provider>/<model>              any inspect_ai model API (inspect/mockllm/model, inspect/google/gemini-1.5-pro)
 """
@@ -16,8 +18,16 @@ from typing import Literal
 
 from inward.errors import UserError
 
-Provider = Literal["local", "hf", "openai", "openai-compatible", "anthropic", "inspect"]
-PROVIDERS: tuple[Provider, ...] = ("local", "hf", "openai", "openai-compatible", "anthropic", "inspect")
+Provider = Literal["local", "hf", "openai", "openai-compatible", "anthropic", "inspect", "vllm"]
+PROVIDERS: tuple[Provider, ...] = (
+    "local",
+    "hf",
+    "openai",
+    "openai-compatible",
+    "anthropic",
+    "inspect",
+    "vllm",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,12 @@ class ModelRef:
                 raise UserError(
                     f"bad model ref {ref!r}: expected openai-compatible/MODEL@http://HOST:PORT/v1"
                 )
+        if provider == "vllm":  # an optional server to attach to: vllm/MODEL@http://HOST:PORT/v1
+            name, at, url = rest.rpartition("@")
+            if at and url.startswith(("http://", "https://")):
+                if not name:
+                    raise UserError(f"bad model ref {ref!r}: expected vllm/MODEL@http://HOST:PORT/v1")
+                rest, base_url = name, url
         if provider == "inspect":
             api, slash, model = rest.partition("/")
             if not slash or not api or not model or adapter is not None:

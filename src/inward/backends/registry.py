@@ -80,6 +80,16 @@ def _openai(r: ModelRef, **options: Any) -> Backend:
     return OpenAICompatBackend(r, **_api_options(options))
 
 
+@backend("vllm")
+def _vllm(r: ModelRef, *, adapter_path: Callable[[str], Path] | None = None, **options: Any) -> Backend:
+    adapter = _resolve_adapter(r, adapter_path)
+    try:
+        from inward.backends.vllm import make_vllm_backend
+    except ImportError as e:  # pragma: no cover
+        raise MissingExtraError(f"the vLLM backend ({e.name})", "api") from e
+    return make_vllm_backend(r, adapter=adapter, **_api_options(options))
+
+
 @backend("anthropic")
 def _anthropic(r: ModelRef, **options: Any) -> Backend:
     options.pop("adapter_path", None)
@@ -112,6 +122,10 @@ def identify(ref: str | ModelRef, *, adapter_path: Callable[[str], Path] | None 
             parts: dict[str, Any] = {"kind": "hub", "model": path, "adapter": r.adapter}
         else:
             parts = local_identity(path, _resolve_adapter(r, adapter_path))
+    elif r.provider == "vllm":
+        from inward.backends.vllm_config import model_folder, vllm_identity
+
+        parts = vllm_identity(model_folder(r, install=False), r, _resolve_adapter(r, adapter_path))
     elif r.provider in _FACTORIES:
         parts = api_identity(r.provider, r.name, r.adapter, default_server(r.provider, r.base_url))
     else:

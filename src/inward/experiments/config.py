@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from inward.backends.vllm_config import VLLMOptions
 from inward.errors import UserError
 
 ALL_EXPERIMENTS: tuple[str, ...] = (
@@ -252,6 +253,11 @@ class ExperimentConfig(_Strict):
     template: str = "inward-v1"
     backend: dict[str, Any] = Field(
         default_factory=dict, description="Options for the local backend (batch_size, device)."
+    )
+    vllm: VLLMOptions = Field(
+        default_factory=VLLMOptions,
+        description="The vLLM server of vllm/ models: tensor_parallel_size, max_lora_rank, max_loras, "
+        "max_logprobs, gpu_memory_utilization, ... (inward.backends.vllm_config.VLLMOptions).",
     )
 
     @model_validator(mode="before")

@@ -321,7 +321,7 @@ class Context:
             valid=lambda o: (
                 (self.workspace / "models" / str(o.get("name"))).exists()
                 or "ref" not in o
-                or not str(o["ref"]).startswith("local/")
+                or not str(o["ref"]).startswith(("local/", "vllm/"))  # adapters trained here
             ),
         )
         self.trained[label] = out

@@ -115,8 +115,10 @@ class LocalModels:
     `identify` (installing a bundled model first, as loading it would), LoRA training into the store."""
 
     def __init__(self, store: Any, backend_options: dict[str, Any] | None = None, keep: int = 2) -> None:
+        """`backend_options`: the local backend's, and under "vllm" the `VLLMOptions` of vllm/ models."""
         self.store = store
         self.options = dict(backend_options or {})
+        self.vllm = self.options.pop("vllm", None)
         self.keep = keep
         self._backends: OrderedDict[str, Backend] = OrderedDict()
 
@@ -129,7 +131,10 @@ class LocalModels:
             return self._backends[ref]
         while len(self._backends) >= self.keep:
             self._backends.popitem(last=False)
-        opts = self.options if ModelRef.parse(ref).provider in ("local", "hf") else {}
+        provider = ModelRef.parse(ref).provider
+        opts = self.options if provider in ("local", "hf") else {}
+        if provider == "vllm":
+            opts = {"server_options": self.vllm}
         b = make_backend(ref, adapter_path=adapter_resolver(self.store), **opts)
         self._backends[ref] = b
         return b
@@ -145,6 +150,10 @@ class LocalModels:
             from inward import models
 
             models.resolve(r.base)
+        if r.provider == "vllm":  # the same for a served bundled model
+            from inward.backends.vllm_config import model_folder
+
+            model_folder(r)
         return identify(ref, adapter_path=adapter_resolver(self.store))
 
     def trainer(self, base: str, *, progress: bool = True) -> Trainer:
@@ -155,6 +164,13 @@ class LocalModels:
             from inward.training.local import LocalLoraTrainer
 
             return LocalLoraTrainer(resolve_adapter=adapter_resolver(self.store), progress=progress)
+        if provider == "vllm":  # trained here on its local base, evaluated on the server with the adapter
+            from inward.training.local import LocalLoraTrainer
+            from inward.training.served import ServedLoraTrainer
+
+            return ServedLoraTrainer(
+                LocalLoraTrainer(resolve_adapter=adapter_resolver(self.store), progress=progress)
+            )
         if provider == "openai":
             from inward.training.openai_ft import OpenAIFineTuner
 
@@ -175,6 +191,11 @@ class LocalModels:
 
     def parameters(self, ref: str) -> int | None:
         r = ModelRef.parse(ref)
+        if r.provider == "vllm":
+            from inward.backends.vllm_config import model_folder
+
+            served = model_folder(r)
+            return count_parameters(served) if served is not None else None
         if r.provider not in ("local", "hf"):
             return None
         from inward import models

@@ -76,7 +76,9 @@ class Pipeline:
         self.steps = Steps(self.store, self.run_id, log=self.log, planning=planning)
         self.steps.on_step = self._after_step
         self.models: ModelAccess = (
-            models(self.store) if models is not None else LocalModels(self.store, dict(config.backend))
+            models(self.store)
+            if models is not None
+            else LocalModels(self.store, {**config.backend, "vllm": config.vllm})
         )
         self.contexts: list[Context] = []
         self._t_start = time.perf_counter()
