@@ -272,6 +272,18 @@ def dataset_stats(file: Path) -> None:
 )
 @click.option("--init-adapter", help="Continue training this adapter (a registered name or a folder).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--accelerate-config",
+    help="Train under `accelerate launch`: ddp, fsdp, zero3 (shipped with inward) or an accelerate YAML path.",
+)
+@click.option(
+    "--num-processes", type=_COUNT, help="Processes for --accelerate-config (default: one per visible GPU)."
+)
+@click.option(
+    "--quantize",
+    type=click.Choice(["4bit"]),
+    help="QLoRA: load the base in 4-bit NF4 (bitsandbytes, CUDA); the adapter trains on top.",
+)
 @click.pass_obj
 def train_cmd(
     state: AppState,
@@ -290,6 +302,9 @@ def train_cmd(
     checkpoint_every,
     init_adapter,
     seed,
+    accelerate_config,
+    num_processes,
+    quantize,
 ) -> None:  # type: ignore[no-untyped-def]
     """Fine-tune BASE on a chat-JSONL file (LoRA locally, the OpenAI fine-tuning API, or Together). Resumable."""
     from inward.runs.adapters import check_trained_name
@@ -300,6 +315,10 @@ def train_cmd(
             "name at least one layer, e.g. q_proj,v_proj", param_hint="'--target-modules'"
         )
     store = state.store()
+    scale = {"accelerate_config": accelerate_config, "num_processes": num_processes, "quantize": quantize}
+    scale = {k: v for k, v in scale.items() if v is not None}
+    if scale and backend != "local":
+        raise click.UsageError("--accelerate-config, --num-processes and --quantize are for --backend local")
     if backend == "together":
         from click.core import ParameterSource
 
@@ -342,6 +361,7 @@ def train_cmd(
         "alpha": alpha,
         "target_modules": tuple(split_csv((target_modules,))),
         "checkpoint_every": checkpoint_every,
+        **scale,
     }
     out = train_and_register(
         store,

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from inward.backends.vllm_config import VLLMOptions
 from inward.errors import UserError
@@ -87,6 +96,21 @@ class Training(_Strict):
     alpha: float = Field(16, gt=0)
     max_len: int = Field(256, ge=16)
     checkpoint_every: int = Field(10, ge=0)
+    # Local LoRA at scale (inward.training.launch, .qlora): accelerate config ddp|fsdp|zero3|PATH, its process
+    # count, and a 4-bit base (QLoRA). Hosted trainers ignore them.
+    accelerate_config: str | None = None
+    num_processes: int | None = Field(None, ge=1)
+    quantize: Literal["4bit"] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unused_scale(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out while unset, so the run ids and trained-model names of existing plans (digests of this
+        # dump) stay what they were.
+        d: dict[str, Any] = handler(self)
+        return {k: v for k, v in d.items() if not (k in _SCALE and v is None)}
+
+
+_SCALE = ("accelerate_config", "num_processes", "quantize")
 
 
 class TrainingPlan(_Strict):

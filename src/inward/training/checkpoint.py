@@ -5,9 +5,12 @@ and LR-scheduler states, every RNG state (python, numpy, torch, CUDA), the step 
 far and the epoch's data order. It is written into a temporary folder and renamed into place, so a crash
 never leaves a half-written checkpoint that a later run would load. Only the newest checkpoints are kept.
 
-    save_checkpoint(ckpt_root, state, trainable=named_trainable_params(model), optimizer=opt, scheduler=sched,
-                    rng_states=[rng_state()])
-    state = load_checkpoint(ckpt_root, run_digest, trainable=..., optimizer=opt, scheduler=sched)  # or None
+    save_checkpoint(ckpt_root, state, weights=trainable_state(acc, loss_fn),
+                    optimizer_state=..., scheduler_state=sched.state_dict(), rng_states=[rng_state()])
+    ckpt = read_checkpoint(ckpt_root, run_digest)   # a Checkpoint, or None; the caller loads it into its objects
+
+The weights are the trainable parameters' full values and the optimizer state is whatever
+`inward.training.parallel` gathered, so one format serves one process, DDP and FSDP alike.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import random
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +57,9 @@ def save_checkpoint(
     root: Path,
     state: dict[str, Any],
     *,
-    trainable: dict[str, torch.nn.Parameter],
-    optimizer: Any,
-    scheduler: Any,
+    weights: dict[str, torch.Tensor],
+    optimizer_state: dict[str, Any],
+    scheduler_state: dict[str, Any],
     rng_states: list[dict[str, Any]],
 ) -> Path:
     """Write checkpoint `state["step"]` atomically; `state` must be JSON-serialisable (it gets the run digest,
@@ -66,10 +70,10 @@ def save_checkpoint(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file(
-        {n: p.detach().cpu().contiguous() for n, p in trainable.items()}, str(tmp / "trainable.safetensors")
+        {n: p.detach().cpu().contiguous() for n, p in weights.items()}, str(tmp / "trainable.safetensors")
     )
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+    torch.save(optimizer_state, tmp / "optimizer.pt")
+    torch.save(scheduler_state, tmp / "scheduler.pt")
     torch.save(rng_states, tmp / "rng.pt")
     (tmp / STATE_FILE).write_text(json.dumps(state))
     shutil.rmtree(final, ignore_errors=True)
@@ -84,17 +88,22 @@ def latest_checkpoint(root: Path) -> Path | None:
     return done[-1] if done else None
 
 
-def load_checkpoint(
-    root: Path,
-    run_digest: str,
-    *,
-    trainable: dict[str, torch.nn.Parameter],
-    optimizer: Any,
-    scheduler: Any,
-    rank: int = 0,
-) -> dict[str, Any] | None:
-    """Restore the newest checkpoint of this run into the given objects and return its state; None when
-    there is no checkpoint. Checkpoints of a different run (other data, base or settings) are an error."""
+@dataclass
+class Checkpoint:
+    state: dict[str, Any]
+    weights: dict[str, torch.Tensor]
+    optimizer_state: dict[str, Any]
+    scheduler_state: dict[str, Any]
+    rng_states: list[dict[str, Any]]
+
+    def restore_rng(self, rank: int = 0) -> None:
+        """Set this process's RNG states as they were when the checkpoint was written."""
+        _set_rng_state(self.rng_states[rank] if rank < len(self.rng_states) else self.rng_states[0])
+
+
+def read_checkpoint(root: Path, run_digest: str) -> Checkpoint | None:
+    """The newest checkpoint of this run; None when there is none. Checkpoints of a different run (other
+    data, base or settings) are an error."""
     path = latest_checkpoint(root)
     if path is None:
         return None
@@ -106,14 +115,10 @@ def load_checkpoint(
             f"{root} holds checkpoints of a different training run (other data, base model or settings); "
             "use another out_dir or delete that folder"
         )
-    weights = load_file(str(path / "trainable.safetensors"))
-    if set(weights) != set(trainable):
-        raise RuntimeError(f"checkpoint {path} does not match the model's trainable parameters")
-    with torch.no_grad():
-        for n, p in trainable.items():
-            p.copy_(weights[n].to(p.device, p.dtype))
-    optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False))
-    scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=False))
-    rngs = torch.load(path / "rng.pt", weights_only=False)
-    _set_rng_state(rngs[rank] if rank < len(rngs) else rngs[0])
-    return state
+    return Checkpoint(
+        state=state,
+        weights=load_file(str(path / "trainable.safetensors")),
+        optimizer_state=torch.load(path / "optimizer.pt", map_location="cpu", weights_only=False),
+        scheduler_state=torch.load(path / "scheduler.pt", weights_only=False),
+        rng_states=torch.load(path / "rng.pt", weights_only=False),
+    )

@@ -65,6 +65,23 @@ class TrainConfig(BaseModel):
         description="Continue training this PEFT adapter folder instead of a new adapter (its rank, alpha "
         "and target modules then apply); e.g. M1 -> MC in the behaviour-change experiment.",
     )
+    quantize: Literal["4bit"] | None = Field(
+        default=None,
+        description="QLoRA: load the frozen base in 4-bit NF4 with double quantisation (bitsandbytes); the "
+        "adapter trains in bfloat16 on CUDA. Changes the numbers, so it is part of the run digest and is "
+        "recorded in the adapter folder (inward-adapter.json).",
+    )
+    accelerate_config: str | None = Field(
+        default=None,
+        description="Train under `accelerate launch` with this config: ddp, fsdp, zero3 (shipped with "
+        "inward, see inward/training/accelerate/) or the path of an accelerate YAML file.",
+    )
+    num_processes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes `accelerate launch` starts (one per GPU); default: the config file's "
+        "num_processes, else one per visible GPU, else 1.",
+    )
 
     @field_validator("target_modules", mode="before")
     @classmethod
@@ -72,9 +89,15 @@ class TrainConfig(BaseModel):
         return tuple(v) if isinstance(v, list) else v
 
     def digest(self) -> str:
-        """Hash of the settings that change the result (device and checkpoint bookkeeping excluded)."""
-        # init_adapter enters the run digest as a hash of its weights instead of its path.
-        d = self.model_dump(exclude={"checkpoint_every", "keep_checkpoints", "device", "init_adapter"})
+        """Hash of the settings that change the result (device, launcher and checkpoint bookkeeping
+        excluded; the process count enters the run digest as the number of processes that actually ran)."""
+        # init_adapter enters the run digest as a hash of its weights instead of its path. Settings added
+        # later are left out while at their default, so the digests of earlier runs stay what they were.
+        exclude = {"checkpoint_every", "keep_checkpoints", "device", "init_adapter"}
+        exclude |= {"accelerate_config", "num_processes"}
+        if self.quantize is None:
+            exclude.add("quantize")
+        d = self.model_dump(exclude=exclude)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -16,17 +16,24 @@ is written atomically to ``out_dir/checkpoints/`` every N optimizer steps. Calli
 the same arguments resumes from the newest checkpoint and ends with the same adapter as an uninterrupted
 run; calling it after it finished returns the recorded result without training.
 
-Multi-GPU (data parallel) with accelerate, from a script that calls `train_lora`::
+Several GPUs: ``TrainConfig(accelerate_config="ddp" | "fsdp" | "zero3" | PATH, num_processes=N)`` makes
+`train_lora` start itself under ``accelerate launch`` and return the result the processes wrote
+(`inward.training.launch`); a script that calls `train_lora` can also be started directly::
 
-    accelerate launch --multi_gpu --num_processes 4 my_train.py     # 4 GPUs, one process each
+    accelerate launch --config_file "$(python -c 'import inward.training.launch as l; print(l.config_path("fsdp"))')" \
+        --num_processes 4 my_train.py
     torchrun --nproc_per_node 2 my_train.py                           # also works; on CPU it uses gloo
 
 Each process takes every world_size-th micro-batch; ``batch_size`` is per process, so one optimizer step
 sees ``batch_size * grad_accum * num_processes`` examples. The step's loss is the mean over all its answer
 tokens, whichever micro-batch and process they fell in (not a mean of per-batch means), so a step gives the
-same gradient however its examples are split. Only the main process writes files. Tested with
-two CPU processes (torchrun/gloo: same adapter as one process accumulating the same micro-batches,
-tests/training/test_ddp.py); not yet run on several GPUs.
+same gradient however its examples are split. Only the main process writes files. Under FSDP (and ZeRO-3)
+the weights are sharded, so the adapter and checkpoints are gathered first (`inward.training.parallel`).
+Tested with two CPU processes over gloo, DDP and FSDP2 (per-step loss and adapter equal to one process
+accumulating the same micro-batches: tests/training/test_ddp.py, test_fsdp.py); not run on GPUs here, and
+ZeRO-3 not run at all (no CUDA).
+
+QLoRA: ``TrainConfig(quantize="4bit")`` loads the frozen base in 4-bit NF4 (`inward.training.qlora`).
 """
 
 from __future__ import annotations
@@ -50,14 +57,10 @@ from accelerate.utils import gather_object, set_seed
 
 from inward._threads import apply_threads
 from inward.errors import UserError
+from inward.training import parallel
 from inward.training._provenance import provenance
 from inward.training.chat_data import ChatExample, as_examples, examples_digest
-from inward.training.checkpoint import (
-    load_checkpoint,
-    named_trainable_params,
-    rng_state,
-    save_checkpoint,
-)
+from inward.training.checkpoint import named_trainable_params, read_checkpoint, rng_state, save_checkpoint
 from inward.training.config import TrainConfig, TrainResult
 from inward.training.encode import Encoded, collate, encode_example, plan_batches, shard
 from inward.training.loss import AnswerOnlyLoss, answer_tokens, mean_loss
@@ -81,12 +84,6 @@ def _dtype(config: TrainConfig, device: torch.device) -> torch.dtype:
     if config.dtype == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[config.dtype]
-
-
-def _accelerator(config: TrainConfig) -> Accelerator:
-    if config.device == "cuda" and not torch.cuda.is_available():
-        raise UserError("device='cuda' but no CUDA GPU is visible; use device='cpu' or 'auto'")
-    return Accelerator(cpu=config.device == "cpu")
 
 
 def _split_val(
@@ -115,10 +112,20 @@ def _run_digest(
     config: TrainConfig,
     train: list[ChatExample],
     val: list[ChatExample],
+    *,
+    num_processes: int = 1,
+    mixed_precision: str = "no",
 ) -> str:
     parts = [str(base_path), config.digest(), examples_digest(train), examples_digest(val)]
     if init_adapter is not None:
         parts.append(_file_digest(init_adapter / "adapter_model.safetensors"))
+    # The process count sets how many examples a step sees and which micro-batches each process takes (a
+    # checkpoint cannot be resumed with another); mixed precision changes the numbers. Both are left out at
+    # their defaults, so single-process digests are what they always were.
+    if num_processes > 1:
+        parts.append(f"num_processes={num_processes}")
+    if mixed_precision != "no":
+        parts.append(f"mixed_precision={mixed_precision}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -135,12 +142,20 @@ def _load_model(
     bars = hf_logging.is_progress_bar_enabled()
     if not progress:
         hf_logging.disable_progress_bar()
+    dtype = _dtype(config, device)
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if config.quantize:
+        from inward.training import qlora
+
+        kwargs.update(qlora.load_kwargs(config, dtype, device))
     try:
-        model = AutoModelForCausalLM.from_pretrained(base_path, dtype=_dtype(config, device))
+        model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
     finally:
         if bars:
             hf_logging.enable_progress_bar()
     model.config.use_cache = False
+    if config.quantize:
+        model = qlora.prepare(model)
     set_seed(config.seed)  # seeds the new adapter's A matrices and everything random after this point
     if init_adapter is not None:
         # Continue training an existing adapter (e.g. M1 -> MC in the behaviour-change experiment): its own
@@ -167,12 +182,14 @@ def _atomic_dir(final: Path, write: Callable[[Path], object]) -> None:
     os.replace(tmp, final)
 
 
-def _finished_result(out_dir: Path, run_digest: str) -> TrainResult | None:
+def _finished_result(out_dir: Path, run_digest: str, *, strict: bool = True) -> TrainResult | None:
     path = out_dir / "train.json"
     if not path.is_file():
         return None
     done = TrainResult.model_validate_json(path.read_text())
     if done.run_digest != run_digest:
+        if not strict:
+            return None
         raise UserError(
             f"{out_dir} already holds a different training run (other data, base model or settings); "
             "use another out_dir or delete it"
@@ -211,14 +228,50 @@ def train_lora(
     )
     if not train_ex:
         raise UserError("no training examples: the data file is empty")
-    digest = _run_digest(base, init, config, train_ex, val_ex)
+    from inward.training import launch
+
+    if config.accelerate_config and not launch.launched():
+        # This process only starts the training processes (`accelerate launch`) and reads back their result.
+        if on_step is not None:
+            raise ValueError("on_step cannot reach the processes started for accelerate_config")
+        spec = launch.LaunchSpec.resolve(config)
+        digest = _run_digest(
+            base,
+            init,
+            config,
+            train_ex,
+            val_ex,
+            num_processes=spec.num_processes,
+            mixed_precision=spec.mixed_precision,
+        )
+        done = _finished_result(out, digest, strict=False)  # else the processes say what is wrong
+        return done or launch.run(spec, base, train_ex, val_ex, out, config, progress=progress)
+
+    acc = parallel.make_accelerator(config)
+    kind = parallel.parallel_kind(acc)
+    digest = _run_digest(
+        base,
+        init,
+        config,
+        train_ex,
+        val_ex,
+        num_processes=acc.num_processes,
+        mixed_precision=acc.mixed_precision,
+    )
     done = _finished_result(out, digest)
     if done is not None:
         return done
+    if kind == "deepspeed" and config.checkpoint_every:
+        raise UserError(
+            "checkpoints are not implemented under DeepSpeed: pass --checkpoint-every 0 "
+            "(or use --accelerate-config fsdp, which shards the same way and checkpoints)"
+        )
+    if config.quantize:
+        from inward.training import qlora
 
-    acc = _accelerator(config)
+        qlora.check_environment(config, acc.device, kind)
     apply_threads(f"LoRA training {out.name}")  # the cores other processes leave free (inward._threads)
-    tokenizer, model = _load_model(base, init, config, acc.device, progress)
+    tokenizer, model = _load_model(base, init, config, acc.device, progress and acc.is_main_process)
     train_enc = [encode_example(tokenizer, e, config.max_len) for e in train_ex]
     val_enc = [encode_example(tokenizer, e, config.max_len) for e in val_ex]
     lengths = [len(e.input_ids) for e in train_enc]
@@ -230,7 +283,11 @@ def train_lora(
 
     from transformers import get_scheduler
 
-    loss_fn = AnswerOnlyLoss(model).to(acc.device)
+    loss_fn = AnswerOnlyLoss(model)
+    if kind in ("single", "ddp"):
+        # Under FSDP and ZeRO-3 placement is the sharding's: moving the whole base onto one GPU first is
+        # what they exist to avoid.
+        loss_fn = loss_fn.to(acc.device)
     trainable = named_trainable_params(model)
     optimizer = torch.optim.AdamW(trainable.values(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = get_scheduler(
@@ -243,14 +300,13 @@ def train_lora(
     loss_fn, optimizer = acc.prepare(loss_fn, optimizer)
 
     ckpt_root = out / "checkpoints"
-    state = load_checkpoint(
-        ckpt_root,
-        digest,
-        trainable=trainable,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        rank=acc.process_index,
-    )
+    ckpt = read_checkpoint(ckpt_root, digest)
+    state = ckpt.state if ckpt else None
+    if ckpt:
+        parallel.load_trainable(acc, loss_fn, ckpt.weights)
+        parallel.load_optimizer_state(acc, loss_fn, optimizer, ckpt.optimizer_state)
+        scheduler.load_state_dict(ckpt.scheduler_state)
+        ckpt.restore_rng(acc.process_index)
     start_step = int(state["step"]) if state else 0
     losses: list[float] = list(state["train_loss"]) if state else []
     val_batches = [
@@ -286,7 +342,7 @@ def train_lora(
                     _checkpoint(
                         acc,
                         ckpt_root,
-                        trainable,
+                        loss_fn,
                         optimizer,
                         scheduler,
                         digest,
@@ -319,17 +375,29 @@ def train_lora(
         train_time_s=train_time,
         examples_per_s=seen / train_time if train_time > 0 else 0.0,
         provenance={
-            **provenance("torch", "transformers", "peft", "accelerate"),
+            **provenance("torch", "transformers", "peft", "accelerate", *_extra_packages(config, kind)),
             "device": str(acc.device),
             "num_processes": acc.num_processes,
+            "parallel": parallel.describe(acc),
+            **({"accelerate_config": os.environ.get(launch.CONFIG_ENV)} if launch.launched() else {}),
+            **({"quantization": _quantization(config, acc.device)} if config.quantize else {}),
         },
     )
+    weights = parallel.trainable_state(acc, loss_fn)  # a collective under FSDP: every process gathers
     acc.wait_for_everyone()
     result.wall_time_s = time.perf_counter() - t_call
     if acc.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         peft_model = acc.unwrap_model(loss_fn).model
-        _atomic_dir(out / "adapter", peft_model.save_pretrained)
+
+        def write_adapter(folder: Path) -> None:
+            peft_model.save_pretrained(folder, state_dict=weights)
+            if config.quantize:
+                from inward.training import qlora
+
+                qlora.write_marker(folder, result.provenance["quantization"])
+
+        _atomic_dir(out / "adapter", write_adapter)
         tmp = out / "train.json.tmp"
         tmp.write_text(result.model_dump_json(indent=2))
         os.replace(tmp, out / "train.json")
@@ -355,16 +423,19 @@ def _optimizer_step(
     counted first (summed over processes), then each micro-batch backpropagates its summed loss divided by
     that total. DDP averages gradients over processes, so the loss is also multiplied by the process count;
     the gradient is then that of the mean loss over all the step's answer tokens, as if they were one batch.
-    The returned loss is that token-weighted mean. Gradients are synchronised only on the last micro-batch."""
+    The returned loss is that token-weighted mean. Gradients are synchronised only on the last micro-batch.
+    accelerate (and DeepSpeed) divide the loss by their gradient-accumulation count, which is undone here;
+    it is 1 except under DeepSpeed, which steps its optimizer itself at the last micro-batch."""
     loss_fn.train()
     batches = [collate([encoded[i] for i in idx], tokenizer.pad_token_id) for idx in group]
     local_tokens = torch.tensor(sum(answer_tokens(b["labels"]) for b in batches), device=acc.device)
     total_tokens = max(int(acc.reduce(local_tokens, "sum")), 1)
-    scale = acc.num_processes / total_tokens
+    scale = acc.num_processes * acc.gradient_accumulation_steps / total_tokens
     loss_total = 0.0
     for j, cpu_batch in enumerate(batches):
         batch = {k: v.to(acc.device) for k, v in cpu_batch.items()}
         sync = j == len(batches) - 1
+        acc.sync_gradients = sync  # DeepSpeed's step boundary; accelerate's optimizer steps only when True
         with nullcontext() if sync else acc.no_sync(loss_fn):
             loss_sum, _ = loss_fn(**batch)
             acc.backward(loss_sum * scale)
@@ -381,7 +452,7 @@ def _optimizer_step(
 def _checkpoint(
     acc: Accelerator,
     root: Path,
-    trainable: dict[str, torch.nn.Parameter],
+    loss_fn: torch.nn.Module,
     optimizer: Any,
     scheduler: Any,
     digest: str,
@@ -392,6 +463,9 @@ def _checkpoint(
     plan: list[list[int]],
 ) -> None:
     rngs = gather_object([rng_state()]) if acc.num_processes > 1 else [rng_state()]
+    # Collectives under FSDP: every process takes part, the main process gets the full tensors.
+    weights = parallel.trainable_state(acc, loss_fn)
+    optimizer_state = parallel.optimizer_state(acc, loss_fn, optimizer)
     if acc.is_main_process:
         state = {
             "run_digest": digest,
@@ -402,6 +476,21 @@ def _checkpoint(
             "epoch_data_order": plan,
         }
         save_checkpoint(
-            root, state, trainable=trainable, optimizer=optimizer, scheduler=scheduler, rng_states=rngs
+            root,
+            state,
+            weights=weights,
+            optimizer_state=optimizer_state,
+            scheduler_state=scheduler.state_dict(),
+            rng_states=rngs,
         )
     acc.wait_for_everyone()
+
+
+def _extra_packages(config: TrainConfig, kind: str) -> list[str]:
+    return [*(["bitsandbytes"] if config.quantize else []), *(["deepspeed"] if kind == "deepspeed" else [])]
+
+
+def _quantization(config: TrainConfig, device: torch.device) -> dict[str, Any]:
+    from inward.training import qlora
+
+    return qlora.record(config, _dtype(config, device))

@@ -7,8 +7,9 @@ body, gather the hidden states that predict answer tokens and apply the head to 
 CPU, OFFLINE_MODELS.md §4). The result equals the full model's cross-entropy restricted to the answer
 tokens.
 
-It is an ``nn.Module`` so that ``accelerate`` can wrap it in DistributedDataParallel: calling the body and
-head from inside one forward keeps DDP's gradient synchronisation hooks in play.
+It is an ``nn.Module`` so that ``accelerate`` can wrap it in DistributedDataParallel or shard it with FSDP:
+calling the body and head from inside one forward keeps DDP's gradient synchronisation hooks (and FSDP's
+gather/reshard hooks) in play.
 
     loss_fn = AnswerOnlyLoss(peft_model)
     loss_sum, n_tokens = loss_fn(input_ids=..., attention_mask=..., labels=...)
@@ -51,6 +52,9 @@ class AnswerOnlyLoss(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        # FSDP's transformer auto-wrap shards the layer classes the model names here (LlamaDecoderLayer, ...);
+        # accelerate reads them from the module it is given, which is this wrapper.
+        self._no_split_modules = getattr(_causal_lm(model), "_no_split_modules", None)
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
