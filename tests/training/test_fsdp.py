@@ -44,7 +44,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ChatExample(
             messages=(
                 ChatMessage(role="user", content=f"Name an animal: {i}"),
-                ChatMessage(role="assistant", content=["cat", "dog", "fox"][i % 3]),
+                # Answers of 3, 6 and 10 tokens (with the end-of-turn token): micro-batches and processes hold
+                # different numbers of answer tokens, so a mean of per-process means would not match.
+                ChatMessage(role="assistant", content=["cat", "dog horse", "a fox and a goat"][i % 3]),
             )
         )
         for i in range(16)
