@@ -25,8 +25,17 @@ from inward.training.chat_data import ChatExample, ChatMessage, write_chat_jsonl
 from inward.training.config import TrainConfig, TrainResult  # noqa: E402
 from inward.training.lora import train_lora  # noqa: E402
 
-# 16 examples = 4 micro-batches of 4: two per step, one per process (or both accumulated in one): 4 steps.
-CONFIG = TrainConfig(lr=1e-2, epochs=2, batch_size=4, device="cpu", checkpoint_every=2, keep_checkpoints=True)
+# 20 examples, 4 held out for validation; 16 = 4 micro-batches of 4: two per step, one per process (or both
+# accumulated in one): 4 steps over 2 epochs.
+CONFIG = TrainConfig(
+    lr=1e-2,
+    epochs=2,
+    batch_size=4,
+    device="cpu",
+    val_fraction=0.2,
+    checkpoint_every=2,
+    keep_checkpoints=True,
+)
 
 
 def _adapter(result: TrainResult) -> dict[str, Any]:
@@ -49,7 +58,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 ChatMessage(role="assistant", content=["cat", "dog horse", "a fox and a goat"][i % 3]),
             )
         )
-        for i in range(16)
+        for i in range(20)
     ]
     return write_chat_jsonl(rows, tmp_path_factory.mktemp("data") / "d.jsonl")
 
@@ -57,7 +66,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def single(tiny_model_dir: Path, data: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     out = tmp_path_factory.mktemp("single")
-    return train_lora(tiny_model_dir, data, out, CONFIG.model_copy(update={"grad_accum": 2}), progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        # One thread, as each launched process has (accelerate sets OMP_NUM_THREADS=1): the same summation
+        # order, so the comparison shows the distribution's differences, not the thread count's (~2e-7).
+        mp.setenv("INWARD_THREADS", "1")
+        cfg = CONFIG.model_copy(update={"grad_accum": 2})
+        return train_lora(tiny_model_dir, data, out, cfg, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +85,21 @@ def _check_matches(launched: TrainResult, single: TrainResult, kind: str) -> Non
     assert launched.provenance["parallel"]["kind"] == kind
     assert launched.provenance["accelerate_config"] == str(launch.config_path(kind))
     assert launched.steps == single.steps == 4
+    assert (launched.n_train, launched.n_val) == (16, 4)
+    assert launched.val_loss_before is not None and single.val_loss_before is not None
+    assert launched.val_loss_after is not None and single.val_loss_after is not None
     loss_diff = max(abs(a - b) for a, b in zip(launched.train_loss, single.train_loss, strict=True))
     weight_diff = _max_diff(_adapter(launched), _adapter(single))
-    print(f"{kind}: max per-step loss difference {loss_diff:.3g}, max adapter difference {weight_diff:.3g}")
+    val_diff = max(
+        abs(launched.val_loss_before - single.val_loss_before),
+        abs(launched.val_loss_after - single.val_loss_after),
+    )
+    print(
+        f"{kind}: max per-step loss difference {loss_diff:.3g} (losses {launched.train_loss}), "
+        f"validation loss difference {val_diff:.3g}, max adapter difference {weight_diff:.3g}"
+    )
     assert loss_diff <= 1e-5
+    assert val_diff <= 1e-5
     assert weight_diff <= 1e-5
 
 
