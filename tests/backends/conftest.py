@@ -102,3 +102,14 @@ def smollm2(smollm2_dir: Path):  # type: ignore[no-untyped-def]
 
     # One thread: the test machine is shared, and oversubscribed torch threads are many times slower.
     return LocalBackend(smollm2_dir, device="cpu", batch_size=16, threads=1)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The real-vLLM test's figures (tests/backends/vllm_report.py), when it ran."""
+    import sys
+
+    report = sys.modules.get("vllm_report")
+    if report is not None and report.LINES:
+        terminalreporter.section("real vLLM vs the local engine")
+        for line in report.LINES:
+            terminalreporter.write_line(line)

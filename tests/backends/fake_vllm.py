@@ -40,6 +40,7 @@ class FakeVLLM:
         completions: bool = True,
         chat_logprobs: bool = True,
         runtime_lora: bool = True,
+        all_logprobs: bool = True,
     ) -> None:
         self.served = served
         self.next_logprobs = next_logprobs
@@ -47,6 +48,7 @@ class FakeVLLM:
         self.completions = completions
         self.chat_logprobs = chat_logprobs
         self.runtime_lora = runtime_lora
+        self.all_logprobs = all_logprobs  # logprobs=-1 (every token) accepted
         self.adapters: dict[str, str] = {}
         self.loads: list[dict[str, Any]] = []
         self.unloads: list[str] = []
@@ -118,10 +120,10 @@ class FakeVLLM:
             if not self.completions:
                 return 400, {"error": {"message": "completions are disabled here", "code": 400}}
             k = int(body.get("logprobs") or 0)
-            if k > self.max_logprobs:
+            if k > self.max_logprobs or (k < 0 and self.max_logprobs >= 0 and not self.all_logprobs):
                 msg = f"Requested sample logprobs of {k}, which is greater than max allowed: {self.max_logprobs}"
                 return 400, {"error": {"message": msg, "param": "logprobs", "code": 400}}
-            return 200, self._completion(body, k)
+            return 200, self._completion(body, k if k >= 0 else 10**9)
         return 404, {"error": {"message": "not found"}}
 
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -161,31 +163,33 @@ class FakeVLLM:
 
     def _completion(self, body: dict[str, Any], k: int) -> dict[str, Any]:
         assert self.next_logprobs is not None, "this fake has no model for completions"
-        ids = [int(t) for t in body["prompt"]]
-        lps = self.next_logprobs(ids)
-        order = sorted(range(len(lps)), key=lambda i: -lps[i])[:k]
+        prompts = body["prompt"] if isinstance(body["prompt"][0], list) else [body["prompt"]]
         name = "token_id:{}" if body.get("return_tokens_as_token_ids") else "tok{}"  # else: token text
-        top = {name.format(i): float(lps[i]) for i in order}
-        key = name.format(order[0])
+        choices, tokens = [], 0
+        for index, ids in enumerate(prompts):
+            lps = self.next_logprobs([int(t) for t in ids])
+            order = sorted(range(len(lps)), key=lambda i: -lps[i])[:k]
+            top = {name.format(i): float(lps[i]) for i in order}
+            key = name.format(order[0])
+            logprobs = {
+                "tokens": [key],
+                "token_logprobs": [top[key]],
+                "top_logprobs": [top],
+                "text_offset": [0],
+            }
+            choices.append({"index": index, "text": "", "finish_reason": "length", "logprobs": logprobs})
+            tokens += len(ids)
         return {
             "id": "cmpl-fake",
             "object": "text_completion",
             "created": int(time.time()),
             "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "text": "",
-                    "finish_reason": "length",
-                    "logprobs": {
-                        "tokens": [key],
-                        "token_logprobs": [top[key]],
-                        "top_logprobs": [top],
-                        "text_offset": [0],
-                    },
-                }
-            ],
-            "usage": {"prompt_tokens": len(ids), "completion_tokens": 1, "total_tokens": len(ids) + 1},
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": tokens,
+                "completion_tokens": len(prompts),
+                "total_tokens": tokens + len(prompts),
+            },
         }
 
     def close(self) -> None:

@@ -327,7 +327,9 @@ def test_prefix_expansion_matches_the_local_exact_engine(
         b = attach(srv, tiny_model_dir, options={"max_logprobs": 1024})
         served = b.distribution(PROMPTS, [first_char] * len(PROMPTS), coverage=0.999, max_tokens=6)
         assert all(path == "/v1/completions" for path, _ in srv.requests)
-        assert all(isinstance(body["prompt"][0], int) and body["max_tokens"] == 1 for _, body in srv.requests)
+        bodies = [body for _, body in srv.requests]
+        assert all(isinstance(body["prompt"][0][0], int) and body["max_tokens"] == 1 for body in bodies)
+        assert max(len(body["prompt"]) for body in bodies) > 1  # the prefixes of one step in one request
     for lo, sv in zip(local, served, strict=True):
         assert sv.method == "exact" and sv.extra["engine"] == "vllm"
         for v in set(lo.probs) | set(sv.probs):
@@ -354,6 +356,22 @@ def test_with_few_logprobs_each_value_is_a_lower_bound_within_the_uncovered_mass
         for v in set(t.probs) | set(d.probs):
             gap = t.probs.get(v, 0) - d.probs.get(v, 0)
             assert -1e-6 <= gap <= missing + 1e-6, (v, gap, missing)
+
+
+def test_prefixes_whose_tail_matters_are_asked_again_for_more_tokens(
+    tiny: Any, tiny_next: Any, tiny_model_dir: Path
+) -> None:
+    local = tiny.distribution(PROMPTS, [first_char] * len(PROMPTS), coverage=0.999, max_tokens=6)
+    with FakeVLLM(next_logprobs=tiny_next, max_logprobs=1024) as srv:
+        b = attach(srv, tiny_model_dir, options={"max_logprobs": -1})
+        b.top_k = 5  # a vocabulary much larger than the first ask, as for real models (1024 of 49k-152k)
+        served = b.distribution(PROMPTS, [first_char] * len(PROMPTS), coverage=0.999, max_tokens=6)
+        asked = [body["logprobs"] for _, body in srv.requests]
+    assert 5 in asked and -1 in asked  # wide asks where the top 5 leave too much out
+    for lo, sv in zip(local, served, strict=True):
+        assert (
+            abs(lo.covered - sv.covered) < 1e-5
+        )  # as the local engine, which sorts the whole vocabulary there
 
 
 def test_expansion_takes_an_attached_servers_logprob_limit(tiny_next: Any, tiny_model_dir: Path) -> None:

@@ -23,7 +23,8 @@ Requests, retries, the request budget and the sampling fallback are `OpenAICompa
 * distributions by prefix expansion: the prompt is rendered with the base model's own chat template on
   inward's side (as the local engine does) and sent as token ids to `/v1/completions` with ``max_tokens=1`` and
   the top `max_logprobs` next tokens; answer prefixes are expanded best-first exactly as the local exact engine
-  does (`_local_exact._Tree`), one request per expanded prefix, prefixes of many prompts in flight at once.
+  does (`_local_exact._Tree`): the prefixes of one step go in one request (a list of prompts), and the
+  prompts' trees grow concurrently.
 
 Error bound of an expanded distribution: every value's probability is the exact mass of the prefixes that
 resolved to it, so it is a lower bound of the true value (up to the engine's float numerics); what is missing
@@ -37,6 +38,7 @@ chat completions (`openai_compat.logprob_distribution`), then to sampling.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import weakref
 from collections.abc import Sequence
@@ -47,6 +49,7 @@ import numpy as np
 
 from inward.backends._http_base import RequestRejected
 from inward.backends._http_common import InvalidResponse, gather_or_cancel, public_url
+from inward.backends._local_exact import MAX_CHILDREN, TAIL_SHARE, _Tree
 from inward.backends.base import Distribution, Messages, Resolve
 from inward.backends.identity import folder_sha, weights_sha
 from inward.backends.openai_compat import OpenAICompatBackend
@@ -125,7 +128,11 @@ class VLLMBackend(OpenAICompatBackend):
         self.adapter = adapter
         self.expand = expand and folder is not None
         self.expand_width = expand_width
-        self.top_k = server.options.max_logprobs  # lowered to an attached server's own limit when it says so
+        # Children asked per expanded prefix: as many as the local engine keeps (MAX_CHILDREN), and up to the
+        # server's limit where the rest still carries mass that matters (the local engine sorts all of them
+        # there). Both are lowered to an attached server's own limit when it says so.
+        self.max_k = server.options.max_logprobs  # -1: the whole vocabulary
+        self.top_k = MAX_CHILDREN if self.max_k < 0 else min(self.max_k, MAX_CHILDREN)
         self._vocab: _Vocab | None = None
         parsed = ModelRef.parse(ref)
         self.lora_name: str | None = None
@@ -213,43 +220,66 @@ class VLLMBackend(OpenAICompatBackend):
     async def _expanded(
         self, messages: Messages, resolve: Resolve, coverage: float, max_branches: int, max_tokens: int
     ) -> Distribution:
-        from inward.backends._local_exact import _Tree
-
         if not self.expand:  # an earlier prompt found the endpoint refused
             return await self._distribution_one(messages, resolve, max_branches, max_tokens)
         prompt = self.vocab.encode(messages)
         tree = _Tree(self.vocab, resolve, coverage, max_branches, max_tokens, self.expand_width)  # type: ignore[arg-type]
+        tail_limit = TAIL_SHARE * (1 - coverage)
         try:
-            tree.set_children(tree.root, *await self._next_tokens(prompt))
-            while nodes := tree.select():
-                children = await gather_or_cancel([self._next_tokens([*prompt, *n.tokens]) for n in nodes])
+            nodes = [tree.root]
+            while nodes:
+                children = await self._children(
+                    [[*prompt, *n.tokens] for n in nodes], [n.logp for n in nodes], tail_limit
+                )
                 for node, (lp, ids) in zip(nodes, children, strict=True):
                     tree.set_children(node, lp, ids)
-                tree.expanded += len(nodes)
+                tree.expanded += len(nodes) - (nodes[0] is tree.root)
+                nodes = tree.select()
         except RequestRejected as exc:
             if exc.status not in (400, 404, 422):
                 raise
             limit = re.search(r"max allowed: (\d+)", exc.server_message)
-            if limit and 0 < int(limit.group(1)) < self.top_k:
-                self.top_k = int(limit.group(1))
+            if limit and int(limit.group(1)) > 0 and (self.max_k < 0 or int(limit.group(1)) < self.max_k):
+                self.max_k = int(limit.group(1))
+                self.top_k = min(self.top_k, self.max_k)
                 log.info(
-                    "%s: the server returns at most %d logprobs; expanding with those", self.ref, self.top_k
+                    "%s: the server returns at most %d logprobs; expanding with those", self.ref, self.max_k
                 )
                 return await self._expanded(messages, resolve, coverage, max_branches, max_tokens)
             self._no_expansion(f"HTTP {exc.status}: {exc.server_message[:160]}")
             return await self._distribution_one(messages, resolve, max_branches, max_tokens)
         d = tree.distribution(len(prompt))
-        d.extra.update({"top_logprobs": self.top_k, "engine": "vllm"})
+        d.extra.update({"top_logprobs": self.top_k, "max_logprobs": self.max_k, "engine": "vllm"})
         return d
 
-    async def _next_tokens(self, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """The top `max_logprobs` next tokens after `ids` (log-probs descending, token ids)."""
-        k = self.top_k
+    async def _children(
+        self, prompts: list[list[int]], node_logp: list[float], tail_limit: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The `top_k` best next tokens of each prefix; again with `max_k` for the prefixes whose remaining
+        tail carries more than `tail_limit` of the total mass (as `_local_exact._top_children` decides)."""
+        out = await self._next_tokens(prompts, self.top_k)
+        wide = [
+            i
+            for i, ((lp, _), logp) in enumerate(zip(out, node_logp, strict=True))
+            if (self.max_k < 0 or self.max_k > len(lp))
+            and len(lp) >= self.top_k
+            and (1 - float(np.exp(lp).sum())) * math.exp(logp) > tail_limit
+        ]
+        if wide:
+            for i, got in zip(
+                wide, await self._next_tokens([prompts[i] for i in wide], self.max_k), strict=True
+            ):
+                out[i] = got
+        return out
 
-        async def send() -> tuple[np.ndarray, np.ndarray]:
+    async def _next_tokens(self, prompts: list[list[int]], k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The top `k` next tokens after each token-id prompt (log-probs descending, token ids), all of them
+        in one request (the expanded prefixes of one step: one HTTP round trip, one batch on the server)."""
+
+        async def send() -> list[tuple[np.ndarray, np.ndarray]]:
             resp = await self._client.completions.create(
                 model=self.served_model,
-                prompt=ids,
+                prompt=prompts,
                 max_tokens=1,
                 temperature=0.0,
                 logprobs=k,
@@ -257,7 +287,10 @@ class VLLMBackend(OpenAICompatBackend):
             )
             usage = getattr(resp, "usage", None)
             self.usage.add_tokens(getattr(usage, "prompt_tokens", 0) or 0, 0, self.price_per_mtok)
-            return _parse_top(resp)
+            choices = sorted(getattr(resp, "choices", None) or [], key=lambda c: c.index or 0)
+            if len(choices) != len(prompts):
+                raise InvalidResponse(f"{len(choices)} completions for {len(prompts)} prompts")
+            return [_parse_top(c) for c in choices]
 
         return await self._call(send)
 
@@ -270,9 +303,8 @@ class VLLMBackend(OpenAICompatBackend):
             )
 
 
-def _parse_top(resp: Any) -> tuple[np.ndarray, np.ndarray]:
-    choices = getattr(resp, "choices", None)
-    logprobs = getattr(choices[0], "logprobs", None) if choices else None
+def _parse_top(choice: Any) -> tuple[np.ndarray, np.ndarray]:
+    logprobs = getattr(choice, "logprobs", None)
     top = getattr(logprobs, "top_logprobs", None) if logprobs is not None else None
     if not top or not isinstance(top[0], dict):
         raise InvalidResponse("completion without top logprobs")

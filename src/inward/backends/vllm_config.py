@@ -30,6 +30,7 @@ from inward.refs import ModelRef
 PYTHON_ENV = "INWARD_VLLM_PYTHON"
 VENV_ENV = "INWARD_VLLM_VENV"
 DEFAULT_CPU_KV_CACHE_GIB = 1.0  # vLLM's CPU default reserves 92% of the machine's memory
+CPU_BLOCK_SIZE = 32  # the smallest block vLLM's CPU attention runs at full speed
 
 
 class VLLMOptions(BaseModel):
@@ -51,10 +52,12 @@ class VLLMOptions(BaseModel):
         None, ge=1, description="Adapters kept loaded, swapped into the batch as needed (--max-cpu-loras)."
     )
     max_logprobs: int = Field(
-        256,
-        ge=1,
-        description="Top log-probs per position a started server returns (--max-logprobs): the children of "
-        "each prefix that distributions expand (an attached server's own limit is taken from its answer).",
+        8192,
+        ge=-1,
+        description="Top log-probs per position a started server may return (--max-logprobs; -1: all). "
+        "Distributions ask 1024 per expanded prefix (as many as the local exact engine keeps) and up to this "
+        "many where the rest still matters (the local engine sorts the whole vocabulary there: -1 does the "
+        "same, at the price of a vocabulary-sized answer); an attached server's own limit is taken from it.",
     )
     gpu_memory_utilization: float | None = Field(
         None,
@@ -68,6 +71,12 @@ class VLLMOptions(BaseModel):
         description=f"KV cache size in GiB (--kv-cache-memory-bytes; CPU default {DEFAULT_CPU_KV_CACHE_GIB}).",
     )
     max_model_len: int | None = Field(None, ge=16, description="Context length (default: the model's).")
+    block_size: int | None = Field(
+        None,
+        ge=1,
+        description=f"KV cache block, the unit prefix caching reuses (default {CPU_BLOCK_SIZE} on the CPU build, "
+        "whose own default of 128 recomputes up to 127 prompt tokens per expanded prefix; else vLLM's).",
+    )
     dtype: str | None = Field(
         None, description="Weights dtype (default: float32 on the CPU build, else auto)."
     )
@@ -237,6 +246,9 @@ def server_command(python: Path, model: Path, served_name: str, port: int, o: VL
         args += ["--gpu-memory-utilization", str(o.gpu_memory_utilization)]
     if o.max_model_len is not None:
         args += ["--max-model-len", str(o.max_model_len)]
+    block = o.block_size if o.block_size is not None else (CPU_BLOCK_SIZE if cpu else None)
+    if block is not None:
+        args += ["--block-size", str(block)]
     if o.enforce_eager:
         args.append("--enforce-eager")
     return [*args, *o.extra_args]
