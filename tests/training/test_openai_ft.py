@@ -17,8 +17,9 @@ import pytest
 openai = pytest.importorskip("openai")
 
 from inward.errors import UserError  # noqa: E402
+from inward.training import FineTuneFailed  # noqa: E402
 from inward.training.base import Trainer  # noqa: E402
-from inward.training.openai_ft import STATE_FILE, FineTuneFailed, OpenAIFineTuner, OpenAIFTConfig  # noqa: E402
+from inward.training.openai_ft import STATE_FILE, OpenAIFineTuner, OpenAIFTConfig  # noqa: E402
 
 # The SDK's own HTTP library (httpx, or httpx2 in newer SDKs): its MockTransport must match the client class.
 http = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])

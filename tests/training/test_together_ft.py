@@ -20,8 +20,8 @@ import pytest
 httpx = pytest.importorskip("httpx")
 
 from inward.errors import UserError  # noqa: E402
+from inward.training import FineTuneFailed  # noqa: E402
 from inward.training.base import Trainer  # noqa: E402
-from inward.training.openai_ft import FineTuneFailed  # noqa: E402
 from inward.training.together_ft import (  # noqa: E402
     STATE_FILE,
     TogetherFineTuner,

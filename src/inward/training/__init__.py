@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from inward.training._hosted import FineTuneFailed
 from inward.training.base import TrainedModel, Trainer
 from inward.training.chat_data import (
     ChatExample,
@@ -24,7 +25,7 @@ from inward.training.chat_data import (
 )
 from inward.training.config import TrainConfig, TrainResult
 from inward.training.local import LocalLoraTrainer
-from inward.training.openai_ft import FineTuneFailed, OpenAIFineTuner, OpenAIFTConfig
+from inward.training.openai_ft import OpenAIFineTuner, OpenAIFTConfig
 from inward.training.together_ft import TogetherFineTuner, TogetherFTConfig
 
 if TYPE_CHECKING:

@@ -22,8 +22,6 @@ Tested offline against recorded-style HTTP exchanges built from the API's docume
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -34,12 +32,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inward.errors import MissingExtraError, UserError
 from inward.refs import ModelRef
+from inward.training._hosted import HostedJobFiles, file_sha256, run_digest
 from inward.training._provenance import provenance
 from inward.training.base import TrainedKind, TrainedModel
 from inward.training.chat_data import load_chat_jsonl
 
 STATE_FILE = "openai_ft.json"
 TERMINAL_FAILURES = ("failed", "cancelled")
+DIGEST_FIELDS = {"n_epochs", "learning_rate_multiplier", "batch_size", "seed", "suffix"}
 
 
 class OpenAIFTConfig(BaseModel):
@@ -81,16 +81,11 @@ class JobState(BaseModel):
     polls: int = 0
 
 
-class FineTuneFailed(UserError):
-    """The provider reported the job as failed or cancelled."""
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class OpenAIFineTuner:
+class OpenAIFineTuner(HostedJobFiles[JobState]):
     kind: TrainedKind = "openai-ft"
+    provider = "OpenAI"
+    state_file = STATE_FILE
+    state_model = JobState
 
     def __init__(self, client: Any = None, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
@@ -128,12 +123,12 @@ class OpenAIFineTuner:
             load_chat_jsonl(val_data)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        digest = self._digest(ref.name, config, data, val_data)
+        digest = run_digest(ref.name, config.model_dump(include=DIGEST_FIELDS), data, val_data)
         state = self._load_state(out_dir, digest) or JobState(run_digest=digest, model=ref.name)
 
         if state.fine_tuned_model is None:
             if state.status in TERMINAL_FAILURES:
-                raise self._failure(state, out_dir)
+                raise self._failure(state.job_id, state.status, (state.error or {}).get("message"), out_dir)
             # Only a file id saved by an earlier process can already have a job we failed to record.
             may_have_job = state.training_file is not None
             if state.training_file is None:
@@ -163,7 +158,7 @@ class OpenAIFineTuner:
                 "training_file": state.training_file,
                 "validation_file": state.validation_file,
                 "data": str(data),
-                "data_sha256": _sha256(data),
+                "data_sha256": file_sha256(data),
                 "run_digest": digest,
             },
         )
@@ -210,7 +205,7 @@ class OpenAIFineTuner:
             if job.status in TERMINAL_FAILURES:
                 state.error = job.error.model_dump() if job.error is not None else None
                 self._save(out_dir, state)
-                raise self._failure(state, out_dir)
+                raise self._failure(state.job_id, state.status, (state.error or {}).get("message"), out_dir)
             self._save(out_dir, state)
             if config.timeout_s is not None and waited >= config.timeout_s:
                 raise UserError(
@@ -220,40 +215,3 @@ class OpenAIFineTuner:
             self._sleep(delay)
             waited += delay
             delay = min(delay * 2, config.poll_max_s)
-
-    # -- state -----------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _digest(model: str, config: OpenAIFTConfig, data: Path, val: Path | None) -> str:
-        hyper = config.model_dump(
-            include={"n_epochs", "learning_rate_multiplier", "batch_size", "seed", "suffix"}
-        )
-        parts = [model, json.dumps(hyper, sort_keys=True), _sha256(data), _sha256(val) if val else ""]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-    @staticmethod
-    def _load_state(out_dir: Path, digest: str) -> JobState | None:
-        path = out_dir / STATE_FILE
-        if not path.is_file():
-            return None
-        state = JobState.model_validate_json(path.read_text())
-        if state.run_digest != digest:
-            raise UserError(
-                f"{out_dir} holds a fine-tuning job for other data, model or settings; use another out_dir"
-            )
-        return state
-
-    @staticmethod
-    def _save(out_dir: Path, state: JobState) -> None:
-        tmp = out_dir / f"{STATE_FILE}.tmp"
-        tmp.write_text(state.model_dump_json(indent=2))
-        os.replace(tmp, out_dir / STATE_FILE)
-
-    @staticmethod
-    def _failure(state: JobState, out_dir: Path) -> FineTuneFailed:
-        err = state.error or {}
-        detail = err.get("message") or "no reason given"
-        return FineTuneFailed(
-            f"OpenAI fine-tuning job {state.job_id} {state.status}: {detail} "
-            f"(delete {out_dir / STATE_FILE} to start a new job)"
-        )

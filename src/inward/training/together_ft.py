@@ -46,7 +46,6 @@ Tested offline against exchanges built from Together's documented JSON bodies (t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -59,11 +58,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inward.errors import UserError
 from inward.refs import ModelRef
+from inward.training._hosted import HostedJobFiles, file_sha256, run_digest
 from inward.training._provenance import provenance
 from inward.training._together_http import KEY_ENV, TogetherAPI, Unsure, one_line
 from inward.training.base import TrainedKind, TrainedModel
 from inward.training.chat_data import ChatExample, load_chat_jsonl
-from inward.training.openai_ft import FineTuneFailed
 
 STATE_FILE = "together_ft.json"
 TOGETHER_HOSTS = ("api.together.xyz", "api.together.ai")
@@ -166,10 +165,6 @@ class TogetherJobState(BaseModel):
     polls: int = 0
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def together_problems(examples: list[ChatExample]) -> list[str]:
     """Rows Together's conversational format refuses, as "example N: reason" strings."""
     problems = []
@@ -196,8 +191,11 @@ def write_upload_copy(examples: list[ChatExample], path: Path) -> Path:
     return path
 
 
-class TogetherFineTuner:
+class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
     kind: TrainedKind = "together-ft"
+    provider = "Together"
+    state_file = STATE_FILE
+    state_model = TogetherJobState
 
     def __init__(
         self,
@@ -249,7 +247,7 @@ class TogetherFineTuner:
         out_dir.mkdir(parents=True, exist_ok=True)
         upload = write_upload_copy(train_rows, out_dir / "together-train.jsonl")
         val_upload = write_upload_copy(val_rows, out_dir / "together-val.jsonl") if val_rows else None
-        digest = self._digest(ref.name, config, upload, val_upload)
+        digest = run_digest(ref.name, config.job_settings(), upload, val_upload)
         from inward.backends._http_common import public_url
 
         state = self._load_state(out_dir, digest) or TogetherJobState(
@@ -258,7 +256,7 @@ class TogetherFineTuner:
 
         if state.output_name is None:
             if state.status in TERMINAL_FAILURES:
-                raise self._failure(state, out_dir)
+                raise self._failure(state.job_id, state.status, state.error, out_dir)
             try:
                 self._run(state, config, out_dir, upload, val_upload)
             except Unsure as e:
@@ -292,10 +290,10 @@ class TogetherFineTuner:
                 "training_file": state.training_file,
                 "validation_file": state.validation_file,
                 "data": str(data),
-                "data_sha256": _sha256(data),
-                "upload_sha256": _sha256(upload),
+                "data_sha256": file_sha256(data),
+                "upload_sha256": file_sha256(upload),
                 "val_data": str(val_data) if val_data else None,
-                "val_data_sha256": _sha256(val_data) if val_data else None,
+                "val_data_sha256": file_sha256(val_data) if val_data else None,
                 "run_digest": digest,
             },
         )
@@ -391,7 +389,7 @@ class TogetherFineTuner:
             if state.status in TERMINAL_FAILURES:
                 state.error = self._error_message(job)
                 self._save(out_dir, state)
-                raise self._failure(state, out_dir)
+                raise self._failure(state.job_id, state.status, state.error, out_dir)
             self._save(out_dir, state)
             if config.timeout_s is not None and waited >= config.timeout_s:
                 raise UserError(
@@ -423,40 +421,3 @@ class TogetherFineTuner:
             listing = self.api.call("GET", f"/fine-tunes/{job['id']}/events", what="the job's events")
             msg = last_error(listing.get("data"))
         return one_line(self.api.redact(msg)) if msg else None
-
-    # -- state -----------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _digest(model: str, config: TogetherFTConfig, upload: Path, val: Path | None) -> str:
-        parts = [
-            model,
-            json.dumps(config.job_settings(), sort_keys=True),
-            _sha256(upload),
-            _sha256(val) if val else "",
-        ]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-    @staticmethod
-    def _load_state(out_dir: Path, digest: str) -> TogetherJobState | None:
-        path = out_dir / STATE_FILE
-        if not path.is_file():
-            return None
-        state = TogetherJobState.model_validate_json(path.read_text())
-        if state.run_digest != digest:
-            raise UserError(
-                f"{out_dir} holds a Together job for other data, model or settings; use another out_dir"
-            )
-        return state
-
-    @staticmethod
-    def _save(out_dir: Path, state: TogetherJobState) -> None:
-        tmp = out_dir / f"{STATE_FILE}.tmp"
-        tmp.write_text(state.model_dump_json(indent=2))
-        os.replace(tmp, out_dir / STATE_FILE)
-
-    @staticmethod
-    def _failure(state: TogetherJobState, out_dir: Path) -> FineTuneFailed:
-        return FineTuneFailed(
-            f"Together fine-tuning job {state.job_id} {state.status}: {state.error or 'no reason given'} "
-            f"(delete {out_dir / STATE_FILE} to start a new job)"
-        )
