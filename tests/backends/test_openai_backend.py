@@ -414,3 +414,66 @@ def test_not_found_names_the_model() -> None:
     with make(handler, "openai-compatible/nope@http://h:1/v1") as b, pytest.raises(UserError, match="'nope'"):
         b.generate([user("x")], GenerateConfig())
     assert b.usage.requests == 1 and b.usage.retries == {}
+
+
+TOGETHER = "https://api.together.xyz/v1"
+
+
+def together_logprobs(steps: list[tuple[str, float, dict[str, float]]]) -> dict[str, Any]:
+    """Together's layout on chat completions (docs.together.ai/docs/logprobs): parallel lists per position."""
+    return {
+        "tokens": [t for t, _, _ in steps],
+        "token_logprobs": [math.log(p) for _, p, _ in steps],
+        "token_ids": list(range(len(steps))),
+        "top_logprobs": [{a: math.log(q) for a, q in alts.items()} for _, _, alts in steps],
+    }
+
+
+def test_together_asks_for_k_alternatives_and_its_layout_gives_the_same_distribution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same answer in OpenAI's layout and in Together's gives the same distribution (computed by hand: the
+    greedy path "Paris is" after "Par" + "is"; alternatives London 0.2, X 0.1 at the first step, " France"
+    0.1 * 0.5 at the second, "!" 0.05 * 0.4 at the third)."""
+    monkeypatch.setenv("TOGETHER_API_KEY", SECRET)
+    steps = [
+        ("Par", 0.5, {"Par": 0.5, "London": 0.2, "X": 0.1}),
+        ("is", 0.8, {"is": 0.8, " France": 0.1}),
+        (" is", 0.9, {" is": 0.9, "!": 0.05}),
+    ]
+    seen: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        body = completion(["Paris is"], finish="length")
+        body["choices"][0]["logprobs"] = together_logprobs(steps)
+        return httpx.Response(200, json=body)
+
+    with make(handler, ref=f"openai-compatible/meta-llama/Llama-3-8b@{TOGETHER}") as b:
+        (d,) = b.distribution([user("x")], [first_word], max_branches=5, max_tokens=3)
+    assert seen[0]["logprobs"] == 5 and "top_logprobs" not in seen[0]  # Together's request form
+    assert d.method == "logprobs"
+    assert d.probs == pytest.approx({"London": 0.2, "X": 0.1, "Par": 0.05, "Paris": 0.36, "Paris!": 0.02})
+    assert d.covered == pytest.approx(0.73)
+    openai_layout = [tok(t, p, [(a, q) for a, q in alts.items() if a != t]) for t, p, alts in steps]
+    assert logprob_distribution(openai_layout, "length", first_word).probs == pytest.approx(d.probs)
+
+
+def test_completions_layout_without_alternatives_and_with_broken_lists() -> None:
+    """logprobs=1 answers carry only the chosen token (the path still counts); lists of unequal length are a
+    bad answer (retried, then an error), never silently truncated."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        body = completion(["B"])
+        lp = together_logprobs([("B", 0.6, {"B": 0.6})])
+        if len(calls) == 1:
+            lp["token_logprobs"] = []  # broken: one token, no logprob
+        body["choices"][0]["logprobs"] = lp
+        return httpx.Response(200, json=body)
+
+    with make(handler) as b:  # any server may answer in this layout
+        (d,) = b.distribution([user("x")], [first_letter], max_branches=5, max_tokens=3)
+    assert len(calls) == 2 and b.usage.retries  # the broken answer was retried
+    assert d.method == "logprobs" and d.probs == pytest.approx({"B": 0.6}) and d.covered == pytest.approx(0.6)

@@ -10,6 +10,7 @@ docs.together.ai's API reference (upload-file, post-fine-tunes, get-fine-tunes-i
 from __future__ import annotations
 
 import json
+import math
 from email import message_from_bytes
 from email.policy import default as email_policy
 from pathlib import Path
@@ -144,11 +145,18 @@ class FakeTogether:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         n = len(self.jobs) + 1
         job_id = f"ft-{n:04d}-7c1e-4b6a-9d2f-0a1b2c3d4e5f"
+        if "from_checkpoint" in body:  # continued fine-tuning: the job's model is the checkpoint's base
+            assert "model" not in body, "Together takes a model or a checkpoint, not both"
+            (parent,) = [j for j in self.jobs.values() if j["model_output_name"] == body["from_checkpoint"]]
+            model = parent["model"]
+        else:
+            model = body["model"]
         self.jobs[job_id] = {
             "id": job_id,
             "status": "pending",
-            "model": body["model"],
-            "model_output_name": OUTPUT if n == 1 else f"acme/{body['model'].split('/')[-1]}-{n}",
+            "model": model,
+            "from_checkpoint": body.get("from_checkpoint"),
+            "model_output_name": OUTPUT if n == 1 else f"acme/{model.split('/')[-1]}-{n}",
             "training_file": body["training_file"],
             "validation_file": body.get("validation_file", ""),
             "n_epochs": body["n_epochs"],
@@ -179,6 +187,10 @@ class FakeTogether:
     def count(self, method: str, path: str) -> int:
         return self.calls().count((method, path))
 
+    def body(self, method: str, path: str, i: int = 0) -> Any:
+        """The body of the i-th `method path` request."""
+        return [b for m, p, b in self.requests if (m, p) == (method, path)][i]
+
 
 @pytest.fixture(autouse=True)
 def _key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,15 +217,16 @@ def test_upload_create_poll_until_completed(data: Path, tmp_path: Path) -> None:
     job = "ft-0001-7c1e-4b6a-9d2f-0a1b2c3d4e5f"
     assert (
         server.calls()
-        == [("POST", "/files/upload"), ("POST", "/fine-tunes")] + [("GET", f"/fine-tunes/{job}")] * 6
+        == [("GET", "/fine-tunes"), ("POST", "/files/upload"), ("POST", "/fine-tunes")]
+        + [("GET", f"/fine-tunes/{job}")] * 6  # the listing first: is the model one of our fine-tunes?
     )
     assert set(server.auth) == {f"Bearer {KEY}"}
-    form = server.requests[0][2]
+    form = server.body("POST", "/files/upload")
     assert form["purpose"] == b"fine-tune" and form["file_type"] == b"jsonl"
     assert form["file_name"].decode().startswith("inward-") and form["file_name"].endswith(b"-train.jsonl")
     uploaded = [json.loads(line) for line in form["file"].decode().splitlines()]
     assert uploaded == [{"messages": ROW["messages"]}] * 3  # messages only: no "string", no "inward"
-    create = server.requests[1][2]
+    create = server.body("POST", "/fine-tunes")
     assert create == {
         "model": MODEL,
         "training_file": "file-00000001-0d5b-4f0e-9a5e-6c1e2f3a4b5c",
@@ -269,8 +282,8 @@ def test_validation_file_settings_and_suffix_are_sent(data: Path, tmp_path: Path
     )
     server.tuner().fit(data, BASE, cfg, name="x", out_dir=tmp_path / "run", val_data=data)
     assert server.count("POST", "/files/upload") == 2
-    assert server.requests[1][2]["file_name"].endswith(b"-val.jsonl")
-    create = server.requests[2][2]
+    assert server.body("POST", "/files/upload", 1)["file_name"].endswith(b"-val.jsonl")
+    create = server.body("POST", "/fine-tunes")
     assert create["validation_file"] == "file-00000002-0d5b-4f0e-9a5e-6c1e2f3a4b5c"
     assert (create["n_epochs"], create["learning_rate"], create["batch_size"]) == (2, 1e-4, 8)
     assert create["training_type"]["lora_r"] == 8 and create["training_type"]["lora_alpha"] == 16
@@ -543,9 +556,12 @@ def test_the_trained_ref_is_evaluated_by_the_openai_compatible_backend(
     with make_backend(ref, http_client=client, backoff=(0.001, 0.01)) as backend:
         (gen,) = backend.generate([[{"role": "user", "content": "q"}]], GenerateConfig(max_tokens=3))
         assert gen[0].text == "b"
-        # Together's own logprobs format is not OpenAI's: distributions fall back to samples at T=1.
+        # Together's own logprobs layout (tokens / token_logprobs, asked for as logprobs=k) is read: the
+        # distribution comes from the greedy path, p("b") = exp(-0.105), the rest uncovered; no sampling.
         (dist,) = backend.distribution([[{"role": "user", "content": "q"}]], [lambda t, done: t or None])
-        assert dist.method == "sampled" and dist.probs == {"b": 1.0}
+        assert dist.method == "logprobs" and dist.probs == pytest.approx({"b": math.exp(-0.105)})
+        assert dist.covered == pytest.approx(math.exp(-0.105)) and len(seen) == 2
+        assert seen[1][1]["logprobs"] == 20 and "top_logprobs" not in seen[1][1]  # k as a number (default 20)
     assert {a for a, _ in seen} == {f"Bearer {KEY}"}
     assert seen[0][1]["model"] == OUTPUT and seen[0][1]["temperature"] == 0.0
 
@@ -611,7 +627,7 @@ def test_inward_train_backend_together(data: Path, tmp_path: Path, monkeypatch: 
     out = CliRunner().invoke(cli, args, env={"INWARD_WORKSPACE": str(ws)})
     assert out.exit_code == 0, out.output
     assert f"trained openai-compatible/{OUTPUT}@{URL}" in out.output
-    create = server.requests[1][2]
+    create = server.body("POST", "/fine-tunes")
     assert create["learning_rate"] == 1e-4 and create["batch_size"] == 16 and create["n_epochs"] == 1
     assert create["training_type"]["lora_r"] == 32  # --rank not given: the recipe's, not the local default
     with Store.open(ws) as store:
@@ -622,3 +638,27 @@ def test_inward_train_backend_together(data: Path, tmp_path: Path, monkeypatch: 
         ["train", "-m", "local/smollm2-135m", "--data", str(data), "--out", "m2", "--backend", "together"],
     )
     assert isinstance(bad.exception, UserError) and "not a Together model" in str(bad.exception)
+
+
+def test_a_fine_tune_given_as_the_base_is_trained_further_from_its_checkpoint(
+    data: Path, tmp_path: Path
+) -> None:
+    """Behaviour change trains the self-trained M1 further: its output name goes as `from_checkpoint` (not as
+    `model`), the base it came from is recorded, and a plain base model is still sent as `model`."""
+    server = FakeTogether(["completed"])
+    first = server.tuner().fit(data, BASE, name="m1-self", out_dir=tmp_path / "m1")
+    assert server.body("POST", "/fine-tunes")["model"] == MODEL
+    shifted = server.tuner().fit(data, first.ref, name="m1-shifted", out_dir=tmp_path / "shifted")
+    create = server.body("POST", "/fine-tunes", 1)
+    assert create["from_checkpoint"] == OUTPUT and "model" not in create
+    assert shifted.ref != first.ref and shifted.base_ref == first.ref
+    assert shifted.provenance["from_checkpoint"] == OUTPUT and shifted.provenance["base_model"] == MODEL
+    assert first.provenance["from_checkpoint"] is None
+    # the state keeps both names (a resumed job is looked for under the base); a rerun creates nothing
+    state = json.loads((tmp_path / "shifted" / STATE_FILE).read_text())
+    assert state["from_checkpoint"] == OUTPUT and state["model"] == MODEL and state["checked_checkpoint"]
+    assert (
+        server.tuner().fit(data, first.ref, name="m1-shifted", out_dir=tmp_path / "shifted").ref
+        == shifted.ref
+    )
+    assert server.count("POST", "/fine-tunes") == 2

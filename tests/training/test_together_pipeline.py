@@ -128,3 +128,42 @@ def test_an_experiment_on_together_models_trains_there_and_evaluates_the_results
 
 def _model_names(ws: Path) -> list[str]:
     return sorted(p.name for p in (ws / "models").iterdir() if p.is_dir())
+
+
+def test_behaviour_change_on_together_continues_the_self_trained_fine_tune(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hosted fine-tunes have no adapter: the shifted model MC is the self-trained M1 trained further on the
+    shift set (`from_checkpoint` = M1's output name), and the experiment evaluates the ref that job returns."""
+    monkeypatch.setenv("TOGETHER_API_KEY", KEY)
+    server = FakeTogether(["completed"])
+    cfg = {
+        **CONFIG,
+        "experiments": ["behaviour_change"],
+        "sizes": {**CONFIG["sizes"], "shift_rows": 8},
+    }
+    results = Pipeline(
+        ExperimentConfig.model_validate(cfg),
+        tmp_path / "ws",
+        progress=False,
+        models=lambda store: TogetherScripted(store, server),
+    ).run()
+    creates = [body for method, path, body in server.requests if (method, path) == ("POST", "/fine-tunes")]
+    jobs = list(server.jobs.values())
+    assert len(creates) == 2 and creates[0]["model"] == "meta-llama/Meta-Llama-3.1-8B-Instruct-Reference"
+    assert creates[1]["from_checkpoint"] == jobs[0]["model_output_name"] and "model" not in creates[1]
+    assert creates[1]["learning_rate"] == 5e-4 and creates[1]["batch_size"] == 4  # the file's shift setting
+    shift_rows = sorted((tmp_path / "ws" / "runs").rglob("m1-shift.jsonl"))[0].read_text().splitlines()
+    uploads = [body for method, path, body in server.requests if path == "/files/upload"]
+    assert [json.loads(line) for line in uploads[1]["file"].decode().splitlines()] == [
+        {"messages": json.loads(line)["messages"]} for line in shift_rows
+    ]
+    bc = results.behaviour_change
+    assert bc is not None
+    m1t, mc = (f"openai-compatible/{j['model_output_name']}@{URL}" for j in jobs)
+    assert bc.new_ref == mc and m1t != mc and bc.rows and bc.train is not None
+    # MC's answers were asked of the ref the continued job returned (the scripted backend of that ref)
+    from inward.store import Store
+
+    with Store.open(tmp_path / "ws") as store:
+        assert store.get_model(_model_names(tmp_path / "ws")[-1]).remote_id == jobs[1]["model_output_name"]

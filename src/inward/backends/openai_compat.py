@@ -16,7 +16,9 @@ Distributions use the server's logprobs when it has them (method="logprobs"): on
 top-k alternatives at each position. That is exact for values fixed by the greedy prefix plus one alternative
 token; an alternative whose value is not fixed yet is counted as if the answer ended after it
 (`extra["assumed_end_mass"]`), and one that resolves to nothing even then is left uncovered, as is all mass
-outside the top k. Servers without logprobs fall back to `fallback_samples` samples at T=1 (method="sampled"),
+outside the top k. Both layouts of logprobs are read: OpenAI's (`content`) and the completions layout
+Together answers with (parallel `tokens` / `token_logprobs` / `top_logprobs` lists; on Together's hosts the
+request says `logprobs: k`, as its API takes it). Servers without logprobs fall back to `fallback_samples` samples at T=1 (method="sampled"),
 logged once and recorded in `Distribution.extra["fallback"]` and in `fingerprint()`. Servers that reject or
 ignore n>1 get n single requests with seeds seed, seed+1, ...
 """
@@ -48,6 +50,10 @@ MAX_TOP_LOGPROBS = 20  # OpenAI's limit (and vLLM's default max_logprobs)
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "openai-compatible": "INWARD_API_KEY"}
 # Hosted OpenAI-compatible services whose keys have a variable of their own (base URL host -> variable).
 HOST_KEY_ENV = {"api.together.xyz": "TOGETHER_API_KEY", "api.together.ai": "TOGETHER_API_KEY"}
+# Hosts whose chat completions take `logprobs` as the number of alternatives (Together: "logprobs": k, 0-20) and
+# answer in the completions layout, parallel lists per position (`tokens`, `token_logprobs`, `top_logprobs` as
+# {token: logprob} dicts), not OpenAI's `content` list. The parser reads both layouts from any server.
+INTEGER_LOGPROBS_HOSTS = frozenset({"api.together.xyz", "api.together.ai"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,40 @@ def _token_bytes(token: str, raw: list[int] | None) -> bytes:
 def _decode(b: bytes) -> str:
     # a token can end inside a multi-byte character; the partial tail is not part of the text yet
     return b.decode("utf-8", errors="ignore")
+
+
+def _parse_logprobs(raw: Any) -> list[TokenLogprob] | None:
+    """A choice's logprobs in either layout: OpenAI's (`content`: one object per position, alternatives with
+    their bytes) or the completions layout some servers use on chat completions (Together: parallel lists
+    `tokens`, `token_logprobs` and `top_logprobs`, a {token: logprob} dict per position, which may hold only the
+    chosen token). None when there are none; an answer whose lists disagree in length is invalid, not guessed."""
+    if raw is None:
+        return None
+    content = getattr(raw, "content", None)
+    if content is not None:
+        return [
+            TokenLogprob(
+                _token_bytes(t.token, t.bytes),
+                t.logprob,
+                tuple((_token_bytes(a.token, a.bytes), a.logprob) for a in (t.top_logprobs or [])),
+            )
+            for t in content
+        ]
+    fields = raw if isinstance(raw, dict) else (getattr(raw, "model_extra", None) or {})
+    toks, lps = fields.get("tokens"), fields.get("token_logprobs")
+    if toks is None or lps is None:
+        return None
+    tops = fields.get("top_logprobs") or [None] * len(toks)
+    if not (len(toks) == len(lps) == len(tops)) or any(lp is None for lp in lps):
+        raise InvalidResponse(
+            f"logprobs with {len(toks)} tokens, {len(lps)} token_logprobs and {len(tops)} top_logprobs"
+        )
+    out = []
+    for t, lp, alts in zip(toks, lps, tops, strict=True):
+        chosen = t.encode("utf-8")
+        top = tuple((a.encode("utf-8"), float(v)) for a, v in (alts or {}).items())
+        out.append(TokenLogprob(chosen, float(lp), top or ((chosen, float(lp)),)))
+    return out
 
 
 def logprob_distribution(
@@ -261,9 +301,17 @@ class OpenAICompatBackend(HttpBackend):
         if self.stop:
             body["stop"] = self.stop
         if k > 0:
-            body["logprobs"] = True
-            body["top_logprobs"] = min(k, MAX_TOP_LOGPROBS)
+            if self._integer_logprobs:
+                body["logprobs"] = min(k, MAX_TOP_LOGPROBS)
+            else:
+                body["logprobs"] = True
+                body["top_logprobs"] = min(k, MAX_TOP_LOGPROBS)
         return body
+
+    @property
+    def _integer_logprobs(self) -> bool:
+        host = urlsplit(self.base_url).hostname if self.base_url else None
+        return host in INTEGER_LOGPROBS_HOSTS
 
     # ---- requests --------------------------------------------------------------------------------------
     async def _request(self, messages: Messages, config: GenerateConfig, top_k: int) -> list[Choice]:
@@ -292,17 +340,7 @@ class OpenAICompatBackend(HttpBackend):
         completion_total = getattr(usage, "completion_tokens", 0) or 0
         out = []
         for c in sorted(raw, key=lambda c: c.index or 0):
-            content = getattr(c.logprobs, "content", None) if top_k else None
-            tokens = None
-            if content is not None:
-                tokens = [
-                    TokenLogprob(
-                        _token_bytes(t.token, t.bytes),
-                        t.logprob,
-                        tuple((_token_bytes(a.token, a.bytes), a.logprob) for a in (t.top_logprobs or [])),
-                    )
-                    for t in content
-                ]
+            tokens = _parse_logprobs(c.logprobs) if top_k else None
             gen = Generation(
                 text=c.message.content or "",
                 finish_reason=c.finish_reason or "stop",

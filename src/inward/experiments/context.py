@@ -33,7 +33,6 @@ from inward import properties as P
 from inward import tasks as T
 from inward.backends.base import Backend
 from inward.backends.identity import ModelId
-from inward.errors import UserError
 from inward.experiments.config import ExperimentConfig, Training
 from inward.experiments.models import ModelAccess
 from inward.experiments.readings import Readings
@@ -740,15 +739,15 @@ class Context:
             rows=SHIFT_COST_ROWS * c.sizes.shift_rows,
             placeholder={"path": str(data)},
         )
-        adapter = ModelRef.parse(m1t).adapter
-        if adapter is None:
-            raise UserError("behaviour change needs a self-trained M1 with an adapter")
+        trained = ModelRef.parse(m1t)
+        # Local and served LoRA: the base with M1's adapter as the start. Hosted fine-tunes (OpenAI, Together) are
+        # models of their own: their trainer continues the fine-tuned model itself.
         mc = self.train(
             "m1-shifted",
-            str(ModelRef.parse(m1t).base),
+            str(trained.base) if trained.adapter is not None else m1t,
             Path(ds["path"]),
             c.training.shift,
-            init_adapter=adapter,
+            init_adapter=trained.adapter,
             rows=c.sizes.shift_rows,
         )
         return m1t, mc, source

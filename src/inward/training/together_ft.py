@@ -19,8 +19,9 @@ and a Together job takes exactly those knobs (`lora_r`, `n_epochs`, `batch_size`
 `train_on_inputs=False`, packing off so that a batch is 16 rows) on the chat JSONL our local and OpenAI
 trainers read. It fine-tunes Llama 3.1 8B and 70B Instruct (the paper's 70B itself) and Qwen, and serves the
 result on OpenAI-compatible chat completions, which inward already speaks: greedy answers for every experiment;
-distributions from logprobs when they come in OpenAI's format, otherwise from 20 samples at T=1 (the backend's
-documented fallback and the paper's own calibration method). Tinker is a training-primitive API
+distributions from its top-k logprobs (`logprobs: k`, answered in the completions layout, which the backend
+reads), or from 20 samples at T=1 where a model returns none (the backend's documented fallback and the paper's
+own calibration method). Tinker is a training-primitive API
 (forward_backward with per-token weights, optim_step, save_weights_for_sampler). The loop, the chat template,
 the tokenizer (the model's own, fetched from the Hub) and the batching would run here, in a process that must
 live for the whole run and resume from saved optimizer state. Sampling goes through its SamplingClient or a beta
@@ -153,6 +154,10 @@ class TogetherJobState(BaseModel):
     run_digest: str
     model: str
     base_url: str
+    # Set when the model given is itself a Together fine-tune (looked up once, before the first upload): the job
+    # continues training it (`from_checkpoint`) and `model` is the base it was trained from.
+    from_checkpoint: str | None = None
+    checked_checkpoint: bool = False
     uploads_started: list[str] = Field(default_factory=list)
     training_file: str | None = None
     validation_file: str | None = None
@@ -284,6 +289,7 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
                 "service": "together",
                 "base_url": state.base_url,
                 "base_model": state.model,
+                "from_checkpoint": state.from_checkpoint,
                 "key_env": KEY_ENV,
                 "hyperparameters": settings,
                 "job_id": state.job_id,
@@ -316,6 +322,9 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
     def _run(
         self, state: TogetherJobState, config: TogetherFTConfig, out_dir: Path, upload: Path, val: Path | None
     ) -> None:
+        if not state.checked_checkpoint:
+            self._check_checkpoint(state)
+            self._save(out_dir, state)
         # Only a file id saved by an earlier process can already have a job we failed to record.
         may_have_job = state.training_file is not None and state.job_id is None
         if state.training_file is None:
@@ -351,6 +360,17 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
         )
         return str(uploaded["id"])
 
+    def _check_checkpoint(self, state: TogetherJobState) -> None:
+        """Is the model one of this account's finished fine-tunes? Then the job continues it (behaviour change
+        trains the self-trained M1 further): Together takes `from_checkpoint` (its output name) instead of
+        `model`, and the base it came from is recorded as the job's model."""
+        for job in self.api.call("GET", "/fine-tunes", what="list fine-tuning jobs").get("data") or []:
+            if job.get("model_output_name") == state.model and job.get("status") == "completed":
+                state.from_checkpoint = state.model
+                state.model = str(job.get("model") or state.model)
+                break
+        state.checked_checkpoint = True
+
     def _find_job(self, state: TogetherJobState) -> str | None:
         """A job already created for this training file (the process died before saving its id)."""
         for job in self.api.call("GET", "/fine-tunes", what="list fine-tuning jobs").get("data") or []:
@@ -359,7 +379,8 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
         return None
 
     def _create_job(self, state: TogetherJobState, config: TogetherFTConfig) -> str:
-        body = {"model": state.model, "training_file": state.training_file, **config.job_settings()}
+        start = {"from_checkpoint": state.from_checkpoint} if state.from_checkpoint else {"model": state.model}
+        body = {**start, "training_file": state.training_file, **config.job_settings()}
         if state.validation_file:
             body["validation_file"] = state.validation_file
         try:
