@@ -303,3 +303,14 @@ def test_missing_key_is_a_user_error(monkeypatch: pytest.MonkeyPatch, data: Path
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(UserError, match="OPENAI_API_KEY"):
         OpenAIFineTuner().fit(data, f"openai/{MODEL}", name="x", out_dir=tmp_path / "r")
+
+
+def test_a_fine_tuned_model_is_trained_further_by_its_name(data: Path, tmp_path: Path) -> None:
+    """Behaviour change on OpenAI: the shifted model is the self-trained fine-tune trained further, which
+    OpenAI takes as the job's model (its ft: name)."""
+    server = FakeOpenAI(["succeeded"])
+    m = OpenAIFineTuner(server.client(), sleep=lambda s: None).fit(
+        data, f"openai/{FT_MODEL}", name="m1-shifted", out_dir=tmp_path / "shifted"
+    )
+    (create,) = [b for method, path, b in server.requests if (method, path) == ("POST", "/fine_tuning/jobs")]
+    assert create["model"] == FT_MODEL and m.base_ref == f"openai/{FT_MODEL}"
