@@ -379,7 +379,9 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
         return None
 
     def _create_job(self, state: TogetherJobState, config: TogetherFTConfig) -> str:
-        start = {"from_checkpoint": state.from_checkpoint} if state.from_checkpoint else {"model": state.model}
+        start = (
+            {"from_checkpoint": state.from_checkpoint} if state.from_checkpoint else {"model": state.model}
+        )
         body = {**start, "training_file": state.training_file, **config.job_settings()}
         if state.validation_file:
             body["validation_file"] = state.validation_file
