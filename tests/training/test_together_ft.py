@@ -656,7 +656,7 @@ def test_a_fine_tune_given_as_the_base_is_trained_further_from_its_checkpoint(
     assert first.provenance["from_checkpoint"] is None
     # the state keeps both names (a resumed job is looked for under the base); a rerun creates nothing
     state = json.loads((tmp_path / "shifted" / STATE_FILE).read_text())
-    assert state["from_checkpoint"] == OUTPUT and state["model"] == MODEL and state["checked_checkpoint"]
+    assert state["model"] == OUTPUT and state["checkpoint_of"] == MODEL
     assert (
         server.tuner().fit(data, first.ref, name="m1-shifted", out_dir=tmp_path / "shifted").ref
         == shifted.ref

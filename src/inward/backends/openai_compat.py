@@ -18,8 +18,8 @@ token; an alternative whose value is not fixed yet is counted as if the answer e
 (`extra["assumed_end_mass"]`), and one that resolves to nothing even then is left uncovered, as is all mass
 outside the top k. Both layouts of logprobs are read: OpenAI's (`content`) and the completions layout
 Together answers with (parallel `tokens` / `token_logprobs` / `top_logprobs` lists; on Together's hosts the
-request says `logprobs: k`, as its API takes it). Servers without logprobs fall back to `fallback_samples` samples at T=1 (method="sampled"),
-logged once and recorded in `Distribution.extra["fallback"]` and in `fingerprint()`. Servers that reject or
+request says `logprobs: k`, as its API takes it). Servers without logprobs fall back to `fallback_samples`
+samples at T=1 (method="sampled"), logged once and recorded in `Distribution.extra["fallback"]` and in `fingerprint()`. Servers that reject or
 ignore n>1 get n single requests with seeds seed, seed+1, ...
 """
 
@@ -49,11 +49,12 @@ log = logging.getLogger("inward.backends.openai")
 MAX_TOP_LOGPROBS = 20  # OpenAI's limit (and vLLM's default max_logprobs)
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "openai-compatible": "INWARD_API_KEY"}
 # Hosted OpenAI-compatible services whose keys have a variable of their own (base URL host -> variable).
-HOST_KEY_ENV = {"api.together.xyz": "TOGETHER_API_KEY", "api.together.ai": "TOGETHER_API_KEY"}
+TOGETHER_HOSTS = ("api.together.xyz", "api.together.ai")
+HOST_KEY_ENV = dict.fromkeys(TOGETHER_HOSTS, "TOGETHER_API_KEY")
 # Hosts whose chat completions take `logprobs` as the number of alternatives (Together: "logprobs": k, 0-20) and
 # answer in the completions layout, parallel lists per position (`tokens`, `token_logprobs`, `top_logprobs` as
 # {token: logprob} dicts), not OpenAI's `content` list. The parser reads both layouts from any server.
-INTEGER_LOGPROBS_HOSTS = frozenset({"api.together.xyz", "api.together.ai"})
+INTEGER_LOGPROBS_HOSTS = frozenset(TOGETHER_HOSTS)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inward.backends.openai_compat import TOGETHER_HOSTS
 from inward.errors import UserError
 from inward.refs import ModelRef
 from inward.training._hosted import HostedJobFiles, file_sha256, run_digest
@@ -66,7 +67,6 @@ from inward.training.base import TrainedKind, TrainedModel
 from inward.training.chat_data import ChatExample, load_chat_jsonl
 
 STATE_FILE = "together_ft.json"
-TOGETHER_HOSTS = ("api.together.xyz", "api.together.ai")
 DEFAULT_BASE_URL = "https://api.together.xyz/v1"
 TERMINAL_FAILURES = ("error", "user_error", "cancelled")
 
@@ -154,10 +154,9 @@ class TogetherJobState(BaseModel):
     run_digest: str
     model: str
     base_url: str
-    # Set when the model given is itself a Together fine-tune (looked up once, before the first upload): the job
-    # continues training it (`from_checkpoint`) and `model` is the base it was trained from.
-    from_checkpoint: str | None = None
-    checked_checkpoint: bool = False
+    # The base `model` was fine-tuned from, when `model` is itself one of the account's Together fine-tunes
+    # (looked up before the job is created): the job then continues it (`from_checkpoint=model`).
+    checkpoint_of: str | None = None
     uploads_started: list[str] = Field(default_factory=list)
     training_file: str | None = None
     validation_file: str | None = None
@@ -288,8 +287,8 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
                 **provenance("httpx"),
                 "service": "together",
                 "base_url": state.base_url,
-                "base_model": state.model,
-                "from_checkpoint": state.from_checkpoint,
+                "base_model": state.checkpoint_of or state.model,
+                "from_checkpoint": state.model if state.checkpoint_of else None,
                 "key_env": KEY_ENV,
                 "hyperparameters": settings,
                 "job_id": state.job_id,
@@ -322,10 +321,12 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
     def _run(
         self, state: TogetherJobState, config: TogetherFTConfig, out_dir: Path, upload: Path, val: Path | None
     ) -> None:
-        if not state.checked_checkpoint:
-            self._check_checkpoint(state)
+        # One listing serves both questions asked before a job exists: is the model a fine-tune of ours, and
+        # (only a file id saved by an earlier process can have one) was a job created that we failed to record?
+        jobs = self._jobs() if state.job_id is None else []
+        if state.job_id is None:
+            state.checkpoint_of = self._checkpoint_base(state.model, jobs)
             self._save(out_dir, state)
-        # Only a file id saved by an earlier process can already have a job we failed to record.
         may_have_job = state.training_file is not None and state.job_id is None
         if state.training_file is None:
             state.training_file = self._upload(state, out_dir, upload, "train")
@@ -334,7 +335,7 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
             state.validation_file = self._upload(state, out_dir, val, "val")
             self._save(out_dir, state)
         if state.job_id is None:
-            found = self._find_job(state) if may_have_job else None
+            found = self._find_job(state, jobs) if may_have_job else None
             state.job_id = found or self._create_job(state, config)
             self._save(out_dir, state)
         self._poll(state, config, out_dir)
@@ -360,28 +361,29 @@ class TogetherFineTuner(HostedJobFiles[TogetherJobState]):
         )
         return str(uploaded["id"])
 
-    def _check_checkpoint(self, state: TogetherJobState) -> None:
-        """Is the model one of this account's finished fine-tunes? Then the job continues it (behaviour change
-        trains the self-trained M1 further): Together takes `from_checkpoint` (its output name) instead of
-        `model`, and the base it came from is recorded as the job's model."""
-        for job in self.api.call("GET", "/fine-tunes", what="list fine-tuning jobs").get("data") or []:
-            if job.get("model_output_name") == state.model and job.get("status") == "completed":
-                state.from_checkpoint = state.model
-                state.model = str(job.get("model") or state.model)
-                break
-        state.checked_checkpoint = True
+    def _jobs(self) -> list[dict[str, Any]]:
+        return list(self.api.call("GET", "/fine-tunes", what="list fine-tuning jobs").get("data") or [])
 
-    def _find_job(self, state: TogetherJobState) -> str | None:
+    @staticmethod
+    def _checkpoint_base(model: str, jobs: list[dict[str, Any]]) -> str | None:
+        """The base of `model` when it is one of this account's finished fine-tunes: the job then continues it
+        (behaviour change trains the self-trained M1 further), since Together takes `from_checkpoint` (the
+        output name) instead of `model` for that."""
+        for job in jobs:
+            if job.get("model_output_name") == model and job.get("status") == "completed":
+                return str(job.get("model") or model)
+        return None
+
+    def _find_job(self, state: TogetherJobState, jobs: list[dict[str, Any]] | None = None) -> str | None:
         """A job already created for this training file (the process died before saving its id)."""
-        for job in self.api.call("GET", "/fine-tunes", what="list fine-tuning jobs").get("data") or []:
-            if job.get("training_file") == state.training_file and job.get("model") == state.model:
+        base = state.checkpoint_of or state.model  # Together reports a continued job under its base
+        for job in self._jobs() if jobs is None else jobs:
+            if job.get("training_file") == state.training_file and job.get("model") == base:
                 return str(job["id"])
         return None
 
     def _create_job(self, state: TogetherJobState, config: TogetherFTConfig) -> str:
-        start = (
-            {"from_checkpoint": state.from_checkpoint} if state.from_checkpoint else {"model": state.model}
-        )
+        start = {"from_checkpoint" if state.checkpoint_of else "model": state.model}
         body = {**start, "training_file": state.training_file, **config.job_settings()}
         if state.validation_file:
             body["validation_file"] = state.validation_file
